@@ -1,0 +1,784 @@
+//! 3DiVi BAF (seeds 001, 002, 003): applicants, attempts, media and validation, their
+//! errors, and the mapping of BAF's JSON to the proto types (version 1.6.0, the superset).
+
+use std::time::Instant;
+
+use http::Method;
+use secrecy::SecretString;
+use serde_json::{Map, Value, json};
+use tonic::Code;
+
+use super::http::{Auth, Call, Download, Upstream, UpstreamError};
+use super::json::{Obj, encode_base64};
+use super::{Refusal, api_error};
+use crate::error::ApiError;
+use crate::proto::baf as pb;
+
+/// `ErrorInfo.domain` of BAF's errors.
+pub const DOMAIN: &str = "baf";
+
+/// BAF's `documentType` for face-only registration and authorization.
+pub const FACE_ONLY: i32 = 10;
+
+const PRIVATE: &str = "api/v2/private/Applicants";
+const PUBLIC: &str = "api/v2/public/Applicants";
+const VALIDATION: &str = "api/v2/public/Validation";
+
+/// A BAF account.
+#[derive(Debug, Clone)]
+pub struct Baf {
+    upstream: Upstream,
+    api_key: SecretString,
+}
+
+/// The images and document type of one validation.
+#[derive(Debug)]
+pub struct ValidationInput<'a> {
+    /// Applicant id.
+    pub applicant_id: &'a str,
+    /// Endeavor id, if any.
+    pub endeavor_id: &'a str,
+    /// Face image.
+    pub face: &'a [u8],
+    /// Front of the document, if any.
+    pub front: &'a [u8],
+    /// Back or second page of the document, if any.
+    pub back: &'a [u8],
+    /// BAF's document type.
+    pub document_type: i32,
+}
+
+/// Which video of an attempt.
+#[derive(Debug, Clone, Copy)]
+pub enum Video {
+    /// `.../Video`: liveness reflection.
+    LivenessReflection,
+    /// `.../LivenessActionVideo`: motion control.
+    LivenessAction,
+}
+
+impl Baf {
+    /// A client of one BAF account.
+    pub fn new(upstream: Upstream, api_key: SecretString) -> Self {
+        Self { upstream, api_key }
+    }
+
+    fn call(&self, operation: &'static str, method: Method, path: &str) -> Call {
+        Call::new(operation, method, path, Auth::Bearer(self.api_key.clone()))
+    }
+
+    async fn send(&self, call: Call, deadline: Option<Instant>) -> Result<Value, ApiError> {
+        self.upstream.json(call, deadline).await.map_err(|e| api_error(DOMAIN, e, classify))
+    }
+
+    /// POST /api/v2/private/Applicants. `callback_url` is the URL BAF will redirect to,
+    /// which the caller may have replaced with the gateway's own.
+    pub async fn create_applicant(
+        &self,
+        request: &pb::CreateApplicantRequest,
+        callback_url: &str,
+        deadline: Option<Instant>,
+    ) -> Result<pb::CreateApplicantResponse, ApiError> {
+        let mut body = Map::new();
+        let text = [
+            ("firstName", &request.first_name),
+            ("lastName", &request.last_name),
+            ("phone", &request.phone),
+            ("email", &request.email),
+            ("referenceId", &request.reference_id),
+        ];
+        for (key, value) in text {
+            if !value.is_empty() {
+                body.insert(key.into(), json!(value));
+            }
+        }
+        if !callback_url.is_empty() {
+            body.insert("callbackUrl".into(), json!(callback_url));
+        }
+        if !request.metadata.is_empty() {
+            body.insert("metadata".into(), json!(request.metadata));
+        }
+        if let Some(send_sms) = request.send_sms {
+            body.insert("sendSms".into(), json!(send_sms));
+        }
+        if !request.case.is_empty() {
+            let cases: Vec<Value> =
+                request.case.iter().map(|c| json!({"name": c.name, "value": c.value})).collect();
+            body.insert("case".into(), Value::Array(cases));
+        }
+        if let Some(status) = raw_applicant_status(request.status()) {
+            body.insert("status".into(), json!(status));
+        }
+        if let Some(method) = raw_verification_method(request.verification_method()) {
+            body.insert("verificationMethod".into(), json!(method));
+        }
+        let call = self.call("CreateApplicant", Method::POST, PRIVATE).json(Value::Object(body));
+        let reply = self.send(call, deadline).await?;
+        let reply = Obj::of(&reply);
+        let created = pb::CreateApplicantResponse {
+            applicant_id: reply.string("applicantId"),
+            validation_link: reply.string("validationLink"),
+            short_validation_link: reply.string("shortValidationLink"),
+        };
+        if created.applicant_id.is_empty() {
+            return Err(malformed("CreateApplicant: no applicantId"));
+        }
+        Ok(created)
+    }
+
+    /// GET /api/v2/private/Applicants.
+    pub async fn list_applicants(
+        &self,
+        request: &pb::ListApplicantsRequest,
+        deadline: Option<Instant>,
+    ) -> Result<pb::ListApplicantsResponse, ApiError> {
+        let text = |s: &String| (!s.is_empty()).then(|| s.clone());
+        let call = self
+            .call("ListApplicants", Method::GET, PRIVATE)
+            .query("Page", request.page.map(|p| p.to_string()))
+            .query("PageSize", request.page_size.map(|p| p.to_string()))
+            .query("CreatedFrom", text(&request.created_from))
+            .query("CreatedTo", text(&request.created_to))
+            .query("SortField", text(&request.sort_field))
+            .query("Order", text(&request.order))
+            .query("TextFilter", text(&request.text_filter));
+        let reply = self.send(call, deadline).await?;
+        let page = object(&reply, "ListApplicants")?;
+        Ok(pb::ListApplicantsResponse {
+            page: page.i32("page"),
+            page_size: page.i32("pageSize"),
+            total: page.i32("total"),
+            total_pages: page.i32("totalPages"),
+            items: page.objects("items").map(applicant).collect(),
+        })
+    }
+
+    /// GET /api/v2/private/Applicants/{applicantId}.
+    pub async fn get_applicant(
+        &self,
+        applicant_id: &str,
+        deadline: Option<Instant>,
+    ) -> Result<pb::Applicant, ApiError> {
+        let call = self.call("GetApplicant", Method::GET, PRIVATE).segment(applicant_id);
+        let reply = self.send(call, deadline).await?;
+        Ok(applicant(object(&reply, "GetApplicant")?))
+    }
+
+    /// PUT /api/v2/private/Applicants/{applicantId}, with only the fields given.
+    pub async fn update_applicant(
+        &self,
+        request: &pb::UpdateApplicantRequest,
+        callback_url: Option<&str>,
+        deadline: Option<Instant>,
+    ) -> Result<(), ApiError> {
+        let mut body = Map::new();
+        let fields = [
+            ("firstName", &request.first_name),
+            ("lastName", &request.last_name),
+            ("phone", &request.phone),
+            ("email", &request.email),
+            ("referenceId", &request.reference_id),
+        ];
+        for (key, value) in fields {
+            if let Some(value) = value {
+                body.insert(key.into(), json!(value));
+            }
+        }
+        if let Some(url) = callback_url {
+            body.insert("callbackUrl".into(), json!(url));
+        }
+        if !request.metadata.is_empty() {
+            body.insert("metadata".into(), json!(request.metadata));
+        }
+        let call = self
+            .call("UpdateApplicant", Method::PUT, PRIVATE)
+            .segment(&request.applicant_id)
+            .json(Value::Object(body));
+        self.send(call, deadline).await.map(drop)
+    }
+
+    /// DELETE /api/v2/private/Applicants/{applicantId}.
+    pub async fn delete_applicant(
+        &self,
+        applicant_id: &str,
+        deadline: Option<Instant>,
+    ) -> Result<(), ApiError> {
+        let call = self.call("DeleteApplicant", Method::DELETE, PRIVATE).segment(applicant_id);
+        self.send(call, deadline).await.map(drop)
+    }
+
+    /// GET /api/v2/public/Applicants/{applicantId}/Completed. BAF answers "not completed
+    /// yet" with 404 and code 120025; that is an answer, not an error.
+    pub async fn is_completed(
+        &self,
+        applicant_id: &str,
+        deadline: Option<Instant>,
+    ) -> Result<bool, ApiError> {
+        let call = self
+            .call("CheckApplicantCompleted", Method::GET, PUBLIC)
+            .segment(applicant_id)
+            .segment("Completed");
+        match self.upstream.json(call, deadline).await {
+            Ok(_) => Ok(true),
+            Err(UpstreamError::Status(reply)) if is_not_completed(&Refusal::read(&reply)) => Ok(false),
+            Err(e) => Err(api_error(DOMAIN, e, classify)),
+        }
+    }
+
+    /// POST /api/v2/public/Applicants/{applicantId}/Complete.
+    pub async fn complete_applicant(
+        &self,
+        applicant_id: &str,
+        deadline: Option<Instant>,
+    ) -> Result<Option<String>, ApiError> {
+        let call =
+            self.call("CompleteApplicant", Method::POST, PUBLIC).segment(applicant_id).segment("Complete");
+        let reply = self.send(call, deadline).await?;
+        Ok(Obj::of(&reply).opt_string("callbackUrl"))
+    }
+
+    /// POST /api/v2/private/Applicants/{applicantId}/{action} with an empty body:
+    /// `ReNotify` or `Open`.
+    pub async fn applicant_action(
+        &self,
+        operation: &'static str,
+        applicant_id: &str,
+        action: &str,
+        deadline: Option<Instant>,
+    ) -> Result<(), ApiError> {
+        let call = self.call(operation, Method::POST, PRIVATE).segment(applicant_id).segment(action);
+        self.send(call, deadline).await.map(drop)
+    }
+
+    /// POST /api/v2/private/Applicants/{applicantId}/UpdateMainPhoto.
+    pub async fn update_main_photo(
+        &self,
+        applicant_id: &str,
+        face: &[u8],
+        deadline: Option<Instant>,
+    ) -> Result<(), ApiError> {
+        let call = self
+            .call("UpdateApplicantMainPhoto", Method::POST, PRIVATE)
+            .segment(applicant_id)
+            .segment("UpdateMainPhoto")
+            .json(json!({"faceImageBase64": encode_base64(face)}));
+        self.send(call, deadline).await.map(drop)
+    }
+
+    /// GET /api/v2/private/Applicants/{applicantId}/Attempts.
+    pub async fn list_attempts(
+        &self,
+        applicant_id: &str,
+        deadline: Option<Instant>,
+    ) -> Result<Vec<pb::Attempt>, ApiError> {
+        let call = self
+            .call("ListApplicantAttempts", Method::GET, PRIVATE)
+            .segment(applicant_id)
+            .segment("Attempts");
+        let reply = self.send(call, deadline).await?;
+        Ok(object(&reply, "ListApplicantAttempts")?.objects("attempts").map(attempt).collect())
+    }
+
+    /// GET /api/v2/private/Applicants/{applicantId}/Attempts/{attemptId}.
+    pub async fn get_attempt(
+        &self,
+        applicant_id: &str,
+        attempt_id: i64,
+        deadline: Option<Instant>,
+    ) -> Result<pb::AttemptDetails, ApiError> {
+        let call = self
+            .call("GetApplicantAttempt", Method::GET, PRIVATE)
+            .segment(applicant_id)
+            .segment("Attempts")
+            .segment(attempt_id.to_string());
+        let reply = self.send(call, deadline).await?;
+        attempt_details(object(&reply, "GetApplicantAttempt")?)
+            .map_err(|e| malformed(&format!("GetApplicantAttempt: {e}")))
+    }
+
+    /// GET /api/v2/private/Applicants/{applicantId}/Attempts/{attemptId}/Images.
+    pub async fn get_images(
+        &self,
+        applicant_id: &str,
+        attempt_id: i64,
+        deadline: Option<Instant>,
+    ) -> Result<pb::AttemptContent, ApiError> {
+        let call = self
+            .call("GetAttemptImages", Method::GET, PRIVATE)
+            .segment(applicant_id)
+            .segment("Attempts")
+            .segment(attempt_id.to_string())
+            .segment("Images");
+        let reply = self.send(call, deadline).await?;
+        content(object(&reply, "GetAttemptImages")?).map_err(|e| malformed(&format!("GetAttemptImages: {e}")))
+    }
+
+    /// GET .../Attempts/{attemptId}/Video or .../LivenessActionVideo, streamed.
+    pub async fn download_video(
+        &self,
+        applicant_id: &str,
+        attempt_id: i64,
+        video: Video,
+        deadline: Option<Instant>,
+    ) -> Result<Download, ApiError> {
+        let (operation, last) = match video {
+            Video::LivenessReflection => ("DownloadAttemptVideo", "Video"),
+            Video::LivenessAction => ("DownloadLivenessActionVideo", "LivenessActionVideo"),
+        };
+        let call = self
+            .call(operation, Method::GET, PRIVATE)
+            .segment(applicant_id)
+            .segment("Attempts")
+            .segment(attempt_id.to_string())
+            .segment(last);
+        self.upstream.download(call, deadline).await.map_err(|e| api_error(DOMAIN, e, classify))
+    }
+
+    /// POST /api/v2/public/Validation.
+    pub async fn validate(
+        &self,
+        operation: &'static str,
+        input: ValidationInput<'_>,
+        deadline: Option<Instant>,
+    ) -> Result<pb::ValidationResult, ApiError> {
+        let mut model = Map::new();
+        model.insert("faceImageBase64".into(), json!(encode_base64(input.face)));
+        if !input.front.is_empty() {
+            model.insert("frontImageBase64".into(), json!(encode_base64(input.front)));
+        }
+        if !input.back.is_empty() {
+            model.insert("backOrSecondImageBase64".into(), json!(encode_base64(input.back)));
+        }
+        model.insert("documentType".into(), json!(input.document_type));
+        let mut body = json!({"model": model, "applicantId": input.applicant_id});
+        if !input.endeavor_id.is_empty() {
+            body["endeavorId"] = json!(input.endeavor_id);
+        }
+        let call =
+            Call::new(operation, Method::POST, VALIDATION, Auth::Bearer(self.api_key.clone())).json(body);
+        let reply = self.send(call, deadline).await?;
+        Ok(validation_result(object(&reply, operation)?))
+    }
+}
+
+fn object<'a>(reply: &'a Value, operation: &str) -> Result<Obj<'a>, ApiError> {
+    let obj = Obj::of(reply);
+    if obj.is_object() { Ok(obj) } else { Err(malformed(&format!("{operation}: body is not a JSON object"))) }
+}
+
+fn malformed(what: &str) -> ApiError {
+    api_error(DOMAIN, UpstreamError::Malformed(what.to_owned()), classify)
+}
+
+/// BAF's error codes (seeds and `upstreams.md`), their names, and what they mean to a
+/// caller. Codes change between BAF versions; unknown ones keep their number and fall
+/// back to the HTTP status.
+const ERRORS: &[(i64, &str, Code)] = &[
+    (120024, "APPLICANT_NOT_FOUND_BY_REFERENCE", Code::NotFound),
+    (120025, "APPLICANT_NOT_COMPLETED", Code::FailedPrecondition),
+    (120026, "INVALID_SORT_FIELD", Code::InvalidArgument),
+    (120027, "SMS_SENDING_FAILED", Code::FailedPrecondition),
+    (120028, "PHONE_REQUIRED_FOR_SMS", Code::InvalidArgument),
+    (120029, "PLATFORM_GRAPHQL_ERROR", Code::Unavailable),
+    (120030, "DVS_RESPONSE_ERROR", Code::Unavailable),
+    (120032, "IMAGES_NOT_VIEWABLE", Code::FailedPrecondition),
+    (120033, "NO_VIDEO", Code::NotFound),
+    (120036, "APPLICANT_ALREADY_COMPLETED", Code::FailedPrecondition),
+    (120037, "ALL_ATTEMPTS_USED", Code::FailedPrecondition),
+    (120038, "FACE_IMAGE_EMPTY", Code::InvalidArgument),
+    (120042, "FACE_IMAGE_REQUIRED", Code::InvalidArgument),
+    (120043, "NO_VERIFIED_FACE", Code::FailedPrecondition),
+    (120058, "NO_FACES_FOUND", Code::InvalidArgument),
+    (120059, "SEVERAL_FACES_FOUND", Code::InvalidArgument),
+    (150002, "APPLICANT_ALREADY_OPEN", Code::FailedPrecondition),
+    (150006, "APPLICANT_NOT_REGISTERED", Code::FailedPrecondition),
+];
+
+fn classify(refusal: &Refusal) -> Option<(Code, &'static str)> {
+    ERRORS.iter().find(|(code, ..)| refusal.code == Some(*code)).map(|(_, name, grpc)| (*grpc, *name))
+}
+
+fn is_not_completed(refusal: &Refusal) -> bool {
+    refusal.code == Some(120025)
+        || (refusal.code.is_none()
+            && refusal.http_status == 404
+            && refusal.message.as_deref().is_some_and(|m| m.contains("not completed")))
+}
+
+/// The typed form of BAF's applicant `status`.
+pub fn applicant_status(raw: i64) -> pb::ApplicantStatus {
+    match raw {
+        0 => pb::ApplicantStatus::Pending,
+        1 => pb::ApplicantStatus::Success,
+        2 => pb::ApplicantStatus::Failed,
+        3 => pb::ApplicantStatus::Canceled,
+        5 => pb::ApplicantStatus::FailedAttempt,
+        _ => pb::ApplicantStatus::Unspecified,
+    }
+}
+
+fn raw_applicant_status(status: pb::ApplicantStatus) -> Option<i64> {
+    match status {
+        pb::ApplicantStatus::Unspecified => None,
+        pb::ApplicantStatus::Pending => Some(0),
+        pb::ApplicantStatus::Success => Some(1),
+        pb::ApplicantStatus::Failed => Some(2),
+        pb::ApplicantStatus::Canceled => Some(3),
+        pb::ApplicantStatus::FailedAttempt => Some(5),
+    }
+}
+
+fn verification_method(raw: i64) -> pb::VerificationMethod {
+    match raw {
+        0 => pb::VerificationMethod::Sms,
+        1 => pb::VerificationMethod::Manual,
+        _ => pb::VerificationMethod::Unspecified,
+    }
+}
+
+fn raw_verification_method(method: pb::VerificationMethod) -> Option<i64> {
+    match method {
+        pb::VerificationMethod::Unspecified => None,
+        pb::VerificationMethod::Sms => Some(0),
+        pb::VerificationMethod::Manual => Some(1),
+    }
+}
+
+/// The typed form of a validation or attempt result.
+pub fn outcome(raw: i64) -> pb::ValidationOutcome {
+    match raw {
+        0 => pb::ValidationOutcome::Success,
+        1 => pb::ValidationOutcome::Fail,
+        2 => pb::ValidationOutcome::InvalidData,
+        3 => pb::ValidationOutcome::Error,
+        _ => pb::ValidationOutcome::Unspecified,
+    }
+}
+
+/// An applicant object.
+pub fn applicant(o: Obj<'_>) -> pb::Applicant {
+    let status = o.i64("status");
+    let method = o.i64("verificationMethod");
+    pb::Applicant {
+        applicant_id: o.string("applicantId"),
+        attempts_count: o.i32("attemptsCount"),
+        last_attempt_id: o.opt_i64("lastAttemptId"),
+        success_attempt_id: o.opt_i64("successAttemptId"),
+        success_attempt: o.opt_obj("successAttempt").map(attempt),
+        first_name: o.string("firstName"),
+        last_name: o.string("lastName"),
+        phone: o.string("phone"),
+        email: o.string("email"),
+        reference_id: o.string("referenceId"),
+        opened_link_times: o.i32("openedLinkTimes"),
+        created: o.timestamp("created"),
+        account_id: o.string("accountId"),
+        validation_request_settings: o.opt_obj("validationRequestSettings").map(settings),
+        completed: o.bool("completed"),
+        status: applicant_status(status) as i32,
+        raw_status: status as i32,
+        status_name: o.string("statusName"),
+        attempts_used: o.i32("attemptsUsed"),
+        document_expired: o.opt_bool("documentExpired"),
+        last_validation_response: o.opt_obj("lastValidationResponse").map(|r| {
+            let raw = r.i64("responseStatus");
+            pb::ValidationResponseSummary {
+                validation_response_id: r.i64("validationResponseId"),
+                created: r.timestamp("created"),
+                response_status: outcome(raw) as i32,
+                raw_response_status: raw as i32,
+                response_status_name: r.string("responseStatusName"),
+            }
+        }),
+        has_risk_events: o.bool("hasRiskEvents"),
+        metadata: o.string_map("metadata"),
+        callback_url: o.string("callbackUrl"),
+        verification_method: verification_method(method) as i32,
+        raw_verification_method: method as i32,
+    }
+}
+
+fn settings(o: Obj<'_>) -> pb::ValidationRequestSettings {
+    pb::ValidationRequestSettings {
+        validation_request_id: o.string("validationRequestId"),
+        face_validation_percent: o.f64("faceValidationPercent"),
+        document_validation_percent: o.f64("documentValidationPercent"),
+        quality_score: o.f64("qualityScore"),
+        liveness_reflection_score: o.f64("livenessReflectionScore"),
+        anti_spoofing_percent: o.f64("antiSpoofingPercent"),
+        verify_face: o.bool("verifyFace"),
+        is_ocr_enabled: o.bool("isOCREnabled"),
+        is_address_check_enabled: o.bool("isAddressCheckEnabled"),
+        is_face_required_on_document: o.bool("isFaceRequiredOnDocument"),
+        is_cross_match_required: o.bool("isCrossMatchRequired"),
+        is_dmv_enabled: o.bool("isDMVEnabled"),
+        is_dmv_partial_enabled: o.bool("isDMVPartialEnabled"),
+        is_identi_fraud_enabled: o.bool("isIdentiFraudEnabled"),
+        is_identi_fraud_full_case_enabled: o.bool("isIdentiFraudFullCaseEnabled"),
+        is_dmv_or_identi_fraud_enabled: o.bool("isDmvOrIdentiFraudEnabled"),
+        is_dmv_and_identi_fraud_enabled: o.bool("isDmvAndIdentiFraudEnabled"),
+        is_dmv_or_identi_fraud_partial_enabled: o.bool("isDmvOrIdentiFraudPartialEnabled"),
+        is_dmv_and_identi_fraud_partial_enabled: o.bool("isDmvAndIdentiFraudPartialEnabled"),
+        is_gender_check_enabled: o.bool("isGenderCheckEnabled"),
+        is_age_check_enabled: o.bool("isAgeCheckEnabled"),
+        age_years_difference: o.i32("ageYearsDifference"),
+        show_consent_form: o.bool("showConsentForm"),
+    }
+}
+
+/// An attempt as listed (and as an applicant's `successAttempt`).
+pub fn attempt(o: Obj<'_>) -> pb::Attempt {
+    let status = o.i64("status");
+    pb::Attempt {
+        attempt_id: o.i64("attemptId"),
+        created: o.timestamp("created"),
+        document_type: o.string("documentType"),
+        document_type_int: o.i32("documentTypeInt"),
+        has_risk_events: o.bool("hasRiskEvents"),
+        status: outcome(status) as i32,
+        raw_status: status as i32,
+        validation_status: o.opt_obj("validationStatus").map(validation_status),
+        validations: o.opt_obj("validations").map(validations),
+        document: o.opt_obj("document").map(document),
+    }
+}
+
+fn validation_status(o: Obj<'_>) -> pb::ValidationStatus {
+    pb::ValidationStatus {
+        expired: o.opt_bool("expired"),
+        document_is_valid: o.opt_bool("documentIsValid"),
+        face_is_valid: o.opt_bool("faceIsValid"),
+        anti_spoofing_is_valid: o.opt_bool("antiSpoofingIsValid"),
+        profile_already_exists: o.opt_bool("profileAlreadyExists"),
+        quality_is_valid: o.opt_bool("qualityIsValid"),
+        liveness_reflection_is_valid: o.opt_bool("livenessReflectionIsValid"),
+        has_been_black_listed: o.opt_bool("hasBeenBlackListed"),
+    }
+}
+
+fn validations(o: Obj<'_>) -> pb::Validations {
+    let check = |c: Obj<'_>| pb::ValidationCheck {
+        verdict: c.opt_bool("verdict"),
+        details: c
+            .objects("details")
+            .map(|d| pb::ValidationDetail {
+                name: d.string("name"),
+                verdict: d.opt_bool("verdict"),
+                score: d.f64("score"),
+            })
+            .collect(),
+    };
+    pb::Validations {
+        liveness: o.opt_obj("liveness").map(check),
+        quality: o.opt_obj("quality").map(check),
+        matching: o.opt_obj("matching").map(check),
+        motion_control: o.opt_obj("motionControl").map(|m| pb::MotionControl {
+            verdict: m.opt_bool("verdict"),
+            motion_control_info: m
+                .objects("motionControlInfo")
+                .map(|i| pb::MotionControlInfo { pattern: i.string("pattern"), result: i.bool("result") })
+                .collect(),
+        }),
+    }
+}
+
+fn document(o: Obj<'_>) -> pb::DvsDocument {
+    pb::DvsDocument {
+        abbr3_country: o.string("abbr3Country"),
+        abbr_country: o.string("abbrCountry"),
+        address: o.string("address"),
+        city: o.string("city"),
+        class: o.string("class"),
+        country: o.string("country"),
+        dob: o.string("dob"),
+        expires: o.string("expires"),
+        eyes: o.string("eyes"),
+        family_name: o.string("familyName"),
+        first_name: o.string("firstName"),
+        full_name: o.string("fullName"),
+        gender: o.string("gender"),
+        hair: o.string("hair"),
+        height: o.string("height"),
+        id: o.string("id"),
+        id_type: o.string("idType"),
+        issued: o.string("issued"),
+        middle_name: o.string("middleName"),
+        postal_box: o.string("postalBox"),
+        state: o.string("state"),
+        issued_by: o.string("issuedBy"),
+        template: o.string("template"),
+        weight: o.string("weight"),
+        zip: o.string("zip"),
+        private_name: o.string("privateName"),
+    }
+}
+
+fn invalid_data_errors(o: Obj<'_>) -> Vec<pb::InvalidDataError> {
+    o.objects("invalidDataErrors")
+        .map(|e| pb::InvalidDataError {
+            code: e.string("code"),
+            message: e.string("message"),
+            description: e.string("description"),
+        })
+        .collect()
+}
+
+fn validation_test(t: Obj<'_>) -> pb::DocumentValidationTest {
+    pb::DocumentValidationTest {
+        raw_response: t.string("rawResponse"),
+        name: t.string("name"),
+        display_name: t.string("displayName"),
+        reason: t.string("reason"),
+        effect: t.i32("effect"),
+        values: t
+            .objects("values")
+            .map(|v| pb::DocumentValidationValue {
+                score: v.f64("score"),
+                effect: v.i32("effect"),
+                field_name: v.string("fieldName"),
+                effect_string: v.string("effectString"),
+            })
+            .collect(),
+        effect_string: t.string("effectString"),
+        status: t.i32("status"),
+        status_string: t.string("statusString"),
+    }
+}
+
+fn content(o: Obj<'_>) -> Result<pb::AttemptContent, String> {
+    Ok(pb::AttemptContent {
+        liveness_reflection_video_link: o.string("livenessReflectionVideoLink"),
+        back_or_second_image_base64: o.base64("backOrSecondImageBase64")?,
+        face_image_base64: o.base64("faceImageBase64")?,
+        front_image_base64: o.base64("frontImageBase64")?,
+        track_string: o.string("trackString"),
+    })
+}
+
+/// Everything about one attempt.
+pub fn attempt_details(o: Obj<'_>) -> Result<pb::AttemptDetails, String> {
+    let status = o.i64("status");
+    let dvs = o.opt_obj("dvsResult").map(|d| {
+        let verification = d.obj("documentVerificationResult");
+        let face = d.obj("faceVerificationResult");
+        let parsed = d.obj("parsedData");
+        pb::DvsResult {
+            request_id: d.string("requestId"),
+            document_type: d.i32("documentType"),
+            capture_method: d.string("captureMethod"),
+            document: d.opt_obj("document").map(document),
+            parsed_data: Some(pb::ParsedData {
+                is_ocr_success: parsed.bool("isOcrSuccess"),
+                is_pdf417_success: parsed.bool("isPdf417Success"),
+                is_mrz_success: parsed.bool("isMrzSuccess"),
+                is_shufti_success: parsed.bool("isShuftiSuccess"),
+                is_anti_spoofing_success: parsed.bool("isAntiSpoofingSuccess"),
+            }),
+            document_verification_result: Some(pb::DocumentVerificationResult {
+                status: verification.i32("status"),
+                total_confidence: verification.f64("totalConfidence"),
+                validation_tests: verification.objects("validationTests").map(validation_test).collect(),
+                verification_confidence: verification.number_map("verificationConfidence"),
+            }),
+            face_verification_result: Some(pb::FaceVerificationResult {
+                anti_spoofing: face.f64("antiSpoofing"),
+                quality: face.f64("quality"),
+                confidence: face.f64("confidence"),
+                liveness_reflection_confidence: face.f64("livenessReflectionConfidence"),
+            }),
+        }
+    });
+    Ok(pb::AttemptDetails {
+        attempt_id: o.i64("attemptId"),
+        applicant_id: o.string("applicantId"),
+        created: o.timestamp("created"),
+        document_type: o.string("documentType"),
+        document_type_int: o.i32("documentTypeInt"),
+        has_risk_events: o.bool("hasRiskEvents"),
+        status: outcome(status) as i32,
+        raw_status: status as i32,
+        validation_status: o.opt_obj("validationStatus").map(validation_status),
+        validations: o.opt_obj("validations").map(validations),
+        document_fail_status_reasons: o.strings("documentFailStatusReasons"),
+        face_fail_status_reasons: o.strings("faceFailStatusReasons"),
+        invalid_data_errors: invalid_data_errors(o),
+        dvs_result: dvs,
+        similar_applicants: o
+            .opt_obj("similarApplicants")
+            .map(|s| pb::SimilarApplicants { ids: s.strings("ids") }),
+        mobile_phone_model: o.string("mobilePhoneModel"),
+        mobile_phone_os: o.string("mobilePhoneOS"),
+        capture_method: o.string("captureMethod"),
+        request_ip_address: o.string("requestIpAddress"),
+        content: o.opt_obj("content").map(content).transpose()?,
+    })
+}
+
+/// The result of POST /api/v2/public/Validation.
+pub fn validation_result(o: Obj<'_>) -> pb::ValidationResult {
+    let status = o.i64("status");
+    pb::ValidationResult {
+        applicant_id: o.string("applicantId"),
+        attempt_id: o.i64("attemptId"),
+        document_type: o.i32("documentType"),
+        document: o.opt_obj("document").map(document),
+        attempts_count: o.i32("attemptsCount"),
+        attempts_left: o.i32("attemptsLeft"),
+        status: outcome(status) as i32,
+        raw_status: status as i32,
+        validation_status: o.opt_obj("validationStatus").map(validation_status),
+        invalid_data_errors: invalid_data_errors(o),
+        face_success: o.opt_bool("faceSuccess"),
+        document_success: o.opt_bool("documentSuccess"),
+        document_has_not_expired: o.opt_bool("documentHasNotExpired"),
+        document_validation_tests: o.objects("documentValidationTests").map(validation_test).collect(),
+        call_back_url: o.string("callBackUrl"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_003_applicant_example_maps() {
+        let v: Value = serde_json::from_str(
+            r#"{"applicantId":"0ec2b","attemptsCount":2,"lastAttemptId":133,"successAttemptId":133,
+            "successAttempt":{"document":null,"attemptId":117,"created":"2023-11-17T04:38:04.653858",
+              "documentType":null,"documentTypeInt":10,"hasRiskEvents":false,"status":0,
+              "validationStatus":{"expired":null,"faceIsValid":true,"hasBeenBlackListed":false},
+              "validations":{"liveness":{"verdict":true,"details":[{"name":"FaceLiveness","verdict":true,"score":0.99}]},
+                "motionControl":{"verdict":false,"motionControlInfo":[{"pattern":"up","result":true}]}}},
+            "created":"2023-09-19T10:39:00.0307329","validationRequestSettings":{"isOCREnabled":true,"ageYearsDifference":10},
+            "completed":true,"status":3,"statusName":"Canceled","documentExpired":null,
+            "lastValidationResponse":{"validationResponseId":133,"responseStatus":0,"responseStatusName":"Success"},
+            "metadata":{"additionalProp1":"string"},"callbackUrl":null,"verificationMethod":0,"somethingNew":[1]}"#,
+        )
+        .unwrap();
+        let a = applicant(Obj::of(&v));
+        assert_eq!(a.status(), pb::ApplicantStatus::Canceled);
+        assert_eq!(a.raw_status, 3);
+        assert_eq!(a.last_attempt_id, Some(133));
+        assert_eq!(a.document_expired, None);
+        assert_eq!(a.verification_method(), pb::VerificationMethod::Sms);
+        let settings = a.validation_request_settings.unwrap();
+        assert!(settings.is_ocr_enabled);
+        assert_eq!(settings.age_years_difference, 10);
+        let success = a.success_attempt.unwrap();
+        assert_eq!(success.status(), pb::ValidationOutcome::Success);
+        assert_eq!(success.validation_status.unwrap().face_is_valid, Some(true));
+        let validations = success.validations.unwrap();
+        assert_eq!(validations.liveness.unwrap().details[0].score, 0.99);
+        assert_eq!(validations.motion_control.unwrap().motion_control_info[0].pattern, "up");
+        assert_eq!(a.metadata["additionalProp1"], "string");
+        assert_eq!(a.created.unwrap().seconds, 1695119940);
+    }
+
+    #[test]
+    fn unknown_status_values_keep_their_number() {
+        let v = serde_json::json!({"status": 9, "statusName": "Quarantined"});
+        let a = applicant(Obj::of(&v));
+        assert_eq!(a.status(), pb::ApplicantStatus::Unspecified);
+        assert_eq!((a.raw_status, a.status_name.as_str()), (9, "Quarantined"));
+    }
+}

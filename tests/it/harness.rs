@@ -1,0 +1,121 @@
+//! Starting a gateway for a test, and reading the errors it returns.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use idv_gateway::config::Config;
+use idv_gateway::proto;
+use idv_gateway::server::{self, Listeners, Running};
+use tonic::transport::Channel;
+use tonic_types::StatusExt;
+
+/// A gateway running inside the test process.
+pub struct TestGateway {
+    pub grpc_addr: SocketAddr,
+    pub http_addr: SocketAddr,
+    pub channel: Channel,
+    running: Option<Running>,
+    /// Keeps the data directory alive as long as the gateway.
+    pub data_dir: tempfile::TempDir,
+}
+
+/// A configuration on loopback port 0 with a fresh data directory and no vendors.
+pub fn config() -> (Config, tempfile::TempDir) {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let mut config = Config::default();
+    config.server.grpc_addr = "127.0.0.1:0".parse().unwrap();
+    config.server.http_addr = "127.0.0.1:0".parse().unwrap();
+    config.store.data_dir = data_dir.path().to_owned();
+    (config, data_dir)
+}
+
+impl TestGateway {
+    /// Starts a gateway with `config` (see [`config`]).
+    pub async fn start(config: Config, data_dir: tempfile::TempDir) -> Self {
+        let listeners = Listeners::bind(&config).await.expect("bind");
+        let running = server::start(config, listeners, None).await.expect("start");
+        Self::connect(running, data_dir).await
+    }
+
+    /// Starts a gateway in sandbox mode.
+    pub async fn sandbox() -> Self {
+        let (config, data_dir) = config();
+        let listeners = Listeners::bind(&config).await.expect("bind");
+        let running = idv_gateway::sandbox::start(config, listeners).await.expect("start");
+        Self::connect(running, data_dir).await
+    }
+
+    async fn connect(running: Running, data_dir: tempfile::TempDir) -> Self {
+        let channel = Channel::from_shared(format!("http://{}", running.grpc_addr))
+            .unwrap()
+            .connect()
+            .await
+            .expect("connect");
+        Self {
+            grpc_addr: running.grpc_addr,
+            http_addr: running.http_addr,
+            channel,
+            running: Some(running),
+            data_dir,
+        }
+    }
+
+    pub fn ableid(&self) -> proto::ableid::able_id_service_client::AbleIdServiceClient<Channel> {
+        proto::ableid::able_id_service_client::AbleIdServiceClient::new(self.channel.clone())
+    }
+
+    pub fn applicants(&self) -> proto::baf::applicant_service_client::ApplicantServiceClient<Channel> {
+        proto::baf::applicant_service_client::ApplicantServiceClient::new(self.channel.clone())
+    }
+
+    pub fn validation(&self) -> proto::baf::validation_service_client::ValidationServiceClient<Channel> {
+        proto::baf::validation_service_client::ValidationServiceClient::new(self.channel.clone())
+    }
+
+    pub fn b2core(&self) -> proto::b2core::verification_service_client::VerificationServiceClient<Channel> {
+        proto::b2core::verification_service_client::VerificationServiceClient::new(self.channel.clone())
+    }
+
+    /// The gateway's HTTP base URL.
+    pub fn http_url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.http_addr)
+    }
+
+    /// Stops the gateway gracefully.
+    pub async fn stop(mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await;
+        }
+    }
+}
+
+/// The parts of an error status tests look at.
+#[derive(Debug)]
+pub struct ErrorParts {
+    pub code: tonic::Code,
+    pub message: String,
+    pub reason: String,
+    pub domain: String,
+    pub metadata: std::collections::HashMap<String, String>,
+    pub fields: Vec<String>,
+    pub retry_after: Option<std::time::Duration>,
+}
+
+/// Unpacks the richer error model of a status; panics if it has no `ErrorInfo`.
+pub fn error_parts(status: &tonic::Status) -> ErrorParts {
+    let details = status.get_error_details();
+    let info = details.error_info().unwrap_or_else(|| panic!("no ErrorInfo in {status:?}"));
+    ErrorParts {
+        code: status.code(),
+        message: status.message().to_owned(),
+        reason: info.reason.clone(),
+        domain: info.domain.clone(),
+        metadata: info.metadata.clone(),
+        fields: details
+            .bad_request()
+            .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
+            .unwrap_or_default(),
+        retry_after: details.retry_info().and_then(|r| r.retry_delay),
+    }
+}

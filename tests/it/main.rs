@@ -1,0 +1,9 @@
+//! The integration tests: one binary, so the crate links once.
+//!
+//! Each test starts a gateway on port 0 and talks to it through a real tonic client;
+//! vendors are either a recording fake (wiremock) that asserts the exact HTTP call, or
+//! the built-in sandbox.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod harness;
