@@ -14,7 +14,9 @@ use tonic::metadata::MetadataMap;
 use crate::error::ApiError;
 
 /// The caller's deadline, from the `grpc-timeout` header, so a vendor call never
-/// outlives the caller's interest in it.
+/// outlives the caller's interest in it. It is set a little early (a tenth of the
+/// timeout, at most 100 ms) so that the gateway's own `DEADLINE_EXCEEDED`, with its
+/// error details, reaches the caller before tonic cancels the call at the deadline.
 pub fn deadline(metadata: &MetadataMap) -> Option<Instant> {
     let value = metadata.get("grpc-timeout")?.to_str().ok()?;
     let (amount, unit) = value.split_at(value.len().checked_sub(1)?);
@@ -28,7 +30,7 @@ pub fn deadline(metadata: &MetadataMap) -> Option<Instant> {
         "n" => Duration::from_nanos(amount),
         _ => return None,
     };
-    Instant::now().checked_add(timeout)
+    Instant::now().checked_add(timeout - (timeout / 10).min(Duration::from_millis(100)))
 }
 
 /// A configured vendor client, or the error that it is not configured.

@@ -119,3 +119,71 @@ pub fn error_parts(status: &tonic::Status) -> ErrorParts {
         retry_after: details.retry_info().and_then(|r| r.retry_delay),
     }
 }
+
+/// Fake vendors: one recording HTTP server that plays AbleID under `/ableid`, BAF under
+/// `/baf/publicapi` and B2Core under `/b2core`, and a gateway configured against it.
+pub struct FakeVendors {
+    pub server: wiremock::MockServer,
+    pub gateway: TestGateway,
+}
+
+/// The AbleID project id the fake vendors expect.
+pub const PROJECT_ID: &str = "proj-1";
+/// The AbleID secret the fake vendors expect.
+pub const SECRET: &str = "s3cret";
+/// The BAF key the fake vendors expect.
+pub const BAF_KEY: &str = "sk_3938ab7b-cdbf-4a1a-952b-e3782f061f4b";
+
+impl FakeVendors {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts with a configuration changed by `adjust` after the vendor URLs are set.
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let server = wiremock::MockServer::start().await;
+        let (mut config, data_dir) = config();
+        let base = server.uri();
+        config.server.public_url = Some("https://idv.example.com/".parse().unwrap());
+        config.ableid.base_url = Some(format!("{base}/ableid").parse().unwrap());
+        config.ableid.project_id = Some(PROJECT_ID.into());
+        config.ableid.secret = Some(SECRET.into());
+        config.baf.base_url = Some(format!("{base}/baf/publicapi").parse().unwrap());
+        config.baf.api_key = Some(BAF_KEY.into());
+        config.b2core.base_url = Some(format!("{base}/b2core").parse().unwrap());
+        adjust(&mut config);
+        let gateway = TestGateway::start(config, data_dir).await;
+        Self { server, gateway }
+    }
+
+    /// Every request the vendors received, in order.
+    pub async fn requests(&self) -> Vec<wiremock::Request> {
+        self.server.received_requests().await.expect("recording is on")
+    }
+
+    /// The one request the vendors received; fails if there were more or none.
+    pub async fn only_request(&self) -> wiremock::Request {
+        let mut requests = self.requests().await;
+        assert_eq!(requests.len(), 1, "expected exactly one vendor request, got {requests:#?}");
+        requests.remove(0)
+    }
+
+    /// Answers `method path` with `status` and a JSON body.
+    pub async fn reply(&self, method: &str, path: &str, status: u16, body: serde_json::Value) {
+        wiremock::Mock::given(wiremock::matchers::method(method))
+            .and(wiremock::matchers::path(path))
+            .respond_with(wiremock::ResponseTemplate::new(status).set_body_json(body))
+            .mount(&self.server)
+            .await;
+    }
+}
+
+/// The JSON body of a recorded request.
+pub fn json_body(request: &wiremock::Request) -> serde_json::Value {
+    serde_json::from_slice(&request.body).expect("JSON body")
+}
+
+/// A header of a recorded request, if present.
+pub fn header<'a>(request: &'a wiremock::Request, name: &str) -> Option<&'a str> {
+    request.headers.get(name).and_then(|v| v.to_str().ok())
+}

@@ -6,4 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod ableid;
+mod b2core;
+mod baf;
 mod harness;
+mod server;
