@@ -81,6 +81,9 @@ pub struct AbleIdConfig {
     pub timeout_secs: u64,
     /// How long a session lives; AbleID documents 10 minutes and sends no hook at expiry.
     pub session_ttl_secs: u64,
+    /// Seconds past a session's expiry before the gateway records it as expired: a check
+    /// finished at the last second may still have its completion hook in flight.
+    pub expiry_grace_secs: u64,
     /// Accept caller hook URLs with `http:` (development only).
     pub allow_http_hooks: bool,
     /// Accept caller hook URLs on loopback, private or link-local addresses
@@ -97,6 +100,7 @@ impl Default for AbleIdConfig {
             secret_file: None,
             timeout_secs: 30,
             session_ttl_secs: 600,
+            expiry_grace_secs: 60,
             allow_http_hooks: false,
             allow_private_hooks: false,
         }

@@ -7,6 +7,8 @@
 //! - [`api`]: the gRPC services, one module per proto package: validate, call, map.
 //! - [`vendor`]: the vendors' REST APIs behind typed methods; the only code that knows
 //!   their JSON, paths and error codes.
+//! - [`attempts`]: the durable event log behind `WatchAttempt`, its HTTP receivers (AbleID
+//!   hooks, BAF browser returns) and the BAF observers.
 //! - [`validate`]: field checks shared by the services.
 //! - [`error`]: [`error::ApiError`] and its mapping to `google.rpc.Status`.
 //! - [`proto`]: the generated types, whose `Debug` never prints field values.
@@ -16,6 +18,7 @@
 //! See `ARCHITECTURE.md` for the invariants.
 
 pub mod api;
+pub mod attempts;
 pub mod config;
 pub mod error;
 pub mod proto;

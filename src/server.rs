@@ -18,8 +18,14 @@ use tonic_health::ServingStatus;
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::api::{ableid::AbleIdApi, b2core::B2CoreApi, baf::BafApi};
+use crate::api::{ableid::AbleIdApi, attempts::AttemptsApi, b2core::B2CoreApi, baf::BafApi};
+use crate::attempts::hooks;
+use crate::attempts::observer::Observers;
+use crate::attempts::sqlite::SqliteStore;
+use crate::attempts::store::StoreError;
+use crate::attempts::tracker::{Tracker, TrackerSettings};
 use crate::config::{Config, secs};
+use crate::proto::attempts::attempt_service_server::AttemptServiceServer;
 use crate::proto::{self, ableid::able_id_service_server::AbleIdServiceServer};
 use crate::proto::{b2core::verification_service_server::VerificationServiceServer, baf};
 use crate::validate::UrlPolicy;
@@ -89,6 +95,9 @@ pub enum StartError {
     /// The HTTP client could not be built (TLS roots).
     #[error("http client: {0}")]
     Client(String),
+    /// The event log could not be opened.
+    #[error("{0}")]
+    Store(#[from] StoreError),
 }
 
 /// Builds every service from `config` and starts serving on `listeners`.
@@ -101,6 +110,31 @@ pub async fn start(
     let http_addr = listeners.http.local_addr()?;
     let shutdown = CancellationToken::new();
     let vendors = Vendors::from_config(&config)?;
+    let mut tasks = JoinSet::new();
+
+    let store = Arc::new(SqliteStore::open(&config.store.data_dir)?);
+    let observers = vendors.baf.clone().map(|baf| {
+        Arc::new(Observers::new(
+            baf,
+            store.clone(),
+            secs(config.baf.poll_min_secs),
+            secs(config.baf.poll_max_secs),
+            shutdown.clone(),
+        ))
+    });
+    let tracker = Arc::new(Tracker {
+        store,
+        observers,
+        ableid: vendors.ableid.clone(),
+        settings: TrackerSettings {
+            retention: secs(config.store.retention_days * 86_400),
+            expiry_grace: secs(config.ableid.expiry_grace_secs),
+            public_url: config.server.public_url.clone(),
+            heartbeat: secs(config.server.heartbeat_secs),
+        },
+        shutdown: shutdown.clone(),
+    });
+    tracker.spawn_background(&mut tasks);
 
     let own_hook = config
         .server
@@ -116,9 +150,11 @@ pub async fn start(
             allow_private: config.ableid.allow_private_hooks,
         },
         session_ttl: secs(config.ableid.session_ttl_secs),
+        tracker: tracker.clone(),
     };
-    let baf = Arc::new(BafApi { baf: vendors.baf });
+    let baf = Arc::new(BafApi { baf: vendors.baf, tracker: tracker.clone() });
     let b2core = B2CoreApi { b2core: vendors.b2core };
+    let attempts = AttemptsApi { tracker: tracker.clone() };
 
     let (health, health_service) = tonic_health::server::health_reporter();
     let statuses = [
@@ -129,6 +165,7 @@ pub async fn start(
             baf.baf.is_some(),
         ),
         (service_name::<VerificationServiceServer<B2CoreApi>>(), b2core.b2core.is_some()),
+        (service_name::<AttemptServiceServer<AttemptsApi>>(), true),
     ];
     for (name, configured) in statuses {
         let status = if configured { ServingStatus::Serving } else { ServingStatus::NotServing };
@@ -169,9 +206,9 @@ pub async fn start(
         .add_service(limited!(AbleIdServiceServer::new(ableid)))
         .add_service(limited!(baf::applicant_service_server::ApplicantServiceServer::from_arc(baf.clone())))
         .add_service(limited!(baf::validation_service_server::ValidationServiceServer::from_arc(baf)))
-        .add_service(limited!(VerificationServiceServer::new(b2core)));
+        .add_service(limited!(VerificationServiceServer::new(b2core)))
+        .add_service(limited!(AttemptServiceServer::new(attempts)));
 
-    let mut tasks = JoinSet::new();
     let stop = shutdown.clone();
     let reporter = health.clone();
     let incoming = TcpListenerStream::new(listeners.grpc);
@@ -189,7 +226,7 @@ pub async fn start(
         }
     });
 
-    let http = extra_http.unwrap_or_default();
+    let http = hooks::routes(tracker).merge(extra_http.unwrap_or_default());
     let stop = shutdown.clone();
     tasks.spawn(async move {
         let served =

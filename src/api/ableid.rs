@@ -1,10 +1,12 @@
 //! `idv.ableid.v1.AbleIdService`.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use tonic::{Request, Response, Status};
 
 use super::{configured, deadline};
+use crate::attempts::tracker::Tracker;
 use crate::error::ApiError;
 use crate::proto::ableid::{self as pb, able_id_service_server::AbleIdService};
 use crate::validate::{self, UrlPolicy, Violations};
@@ -24,6 +26,8 @@ pub struct AbleIdApi {
     pub hook_policy: UrlPolicy,
     /// How long a session lives.
     pub session_ttl: Duration,
+    /// Where started sessions are recorded, for `WatchAttempt`.
+    pub tracker: Arc<Tracker>,
 }
 
 impl AbleIdApi {
@@ -43,6 +47,8 @@ impl AbleIdApi {
         hooks
     }
 
+    /// Starts a session and records it, or returns the one an earlier start with the same
+    /// transaction id made: a caller retrying after a lost answer gets no second session.
     async fn start(
         &self,
         subject: Subject<'_>,
@@ -52,8 +58,26 @@ impl AbleIdApi {
         deadline: Option<Instant>,
     ) -> Result<(Session, prost_types::Timestamp), ApiError> {
         let ableid = configured(&self.ableid, DOMAIN)?;
+        if let Some((attempt, started)) = self.tracker.ableid_by_transaction(transaction_id).await? {
+            let session = Session {
+                attempt_id: attempt.attempt_id,
+                full_url: started.url,
+                lang: started.lang,
+                message: String::new(),
+            };
+            return Ok((session, started.expire_time.unwrap_or_default()));
+        }
         let session = ableid.start(subject, transaction_id, lang, hooks, deadline).await?;
         let expire_time = prost_types::Timestamp::from(SystemTime::now() + self.session_ttl);
+        self.tracker
+            .ableid_started(
+                &session.attempt_id,
+                transaction_id,
+                &session.full_url,
+                &session.lang,
+                expire_time,
+            )
+            .await?;
         Ok((session, expire_time))
     }
 

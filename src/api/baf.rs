@@ -1,12 +1,14 @@
 //! `idv.baf.v1.ApplicantService` and `idv.baf.v1.ValidationService`.
 
 use std::pin::Pin;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 
 use super::{configured, deadline};
+use crate::attempts::tracker::Tracker;
 use crate::error::ApiError;
 use crate::proto::baf::{
     self as pb, applicant_service_server::ApplicantService, validation_service_server::ValidationService,
@@ -26,11 +28,21 @@ const MAX_IMAGE_BYTES: usize = 15 * 1024 * 1024;
 pub struct BafApi {
     /// The vendor client; `None` when BAF is not configured.
     pub baf: Option<Baf>,
+    /// Where created applicants are recorded and observed, for `WatchAttempt`.
+    pub tracker: Arc<Tracker>,
 }
 
 impl BafApi {
     fn baf(&self) -> Result<&Baf, ApiError> {
         configured(&self.baf, DOMAIN)
+    }
+
+    /// Shows callers the `callbackUrl` they set, not the gateway's return URL in front
+    /// of it.
+    async fn caller_view(&self, applicant: &mut pb::Applicant) -> Result<(), ApiError> {
+        applicant.callback_url =
+            self.tracker.baf_callback_for_caller(&applicant.applicant_id, &applicant.callback_url).await?;
+        Ok(())
     }
 }
 
@@ -144,7 +156,16 @@ impl ApplicantService for BafApi {
             v.add("verification_method", "must be a known VerificationMethod");
         }
         v.finish()?;
-        let created = self.baf()?.create_applicant(&r, &r.callback_url, deadline).await?;
+        let baf = self.baf()?;
+        // BAF only redirects the browser to `callbackUrl`; pointing it at the gateway
+        // first tells watchers the person came back, then the gateway redirects onward.
+        let browser_return = self.tracker.new_baf_return();
+        let callback_url = browser_return.as_ref().map_or(r.callback_url.as_str(), |(_, url)| url.as_str());
+        let created = baf.create_applicant(&r, callback_url, deadline).await?;
+        let browser_return = browser_return.map(|(token, _)| (token, r.callback_url.clone()));
+        self.tracker
+            .baf_created(&created.applicant_id, &r.reference_id, &created.validation_link, browser_return)
+            .await?;
         Ok(Response::new(created))
     }
 
@@ -172,7 +193,11 @@ impl ApplicantService for BafApi {
             v.add("order", "must be descending or ascending");
         }
         v.finish()?;
-        Ok(Response::new(self.baf()?.list_applicants(&r, deadline).await?))
+        let mut page = self.baf()?.list_applicants(&r, deadline).await?;
+        for applicant in &mut page.items {
+            self.caller_view(applicant).await?;
+        }
+        Ok(Response::new(page))
     }
 
     async fn get_applicant(
@@ -182,7 +207,8 @@ impl ApplicantService for BafApi {
         let deadline = deadline(request.metadata());
         let r = request.into_inner();
         applicant_id(&r.applicant_id)?;
-        let applicant = self.baf()?.get_applicant(&r.applicant_id, deadline).await?;
+        let mut applicant = self.baf()?.get_applicant(&r.applicant_id, deadline).await?;
+        self.caller_view(&mut applicant).await?;
         Ok(Response::new(pb::GetApplicantResponse { applicant: Some(applicant) }))
     }
 
@@ -198,7 +224,15 @@ impl ApplicantService for BafApi {
             redirect_url(&mut v, "callback_url", url);
         }
         v.finish()?;
-        self.baf()?.update_applicant(&r, r.callback_url.as_deref(), deadline).await?;
+        let baf = self.baf()?;
+        // For an applicant whose browser returns through the gateway, a new callbackUrl is
+        // where the gateway redirects to; BAF keeps pointing at the gateway.
+        let callback_url = match &r.callback_url {
+            Some(url) if self.tracker.baf_redirect_update(&r.applicant_id, url).await? => None,
+            other => other.as_deref(),
+        };
+        baf.update_applicant(&r, callback_url, deadline).await?;
+        self.tracker.baf_touched(&r.applicant_id);
         Ok(Response::new(pb::UpdateApplicantResponse {}))
     }
 
@@ -210,6 +244,7 @@ impl ApplicantService for BafApi {
         let r = request.into_inner();
         applicant_id(&r.applicant_id)?;
         self.baf()?.delete_applicant(&r.applicant_id, deadline).await?;
+        self.tracker.baf_touched(&r.applicant_id);
         Ok(Response::new(pb::DeleteApplicantResponse {}))
     }
 
@@ -232,6 +267,11 @@ impl ApplicantService for BafApi {
         let r = request.into_inner();
         applicant_id(&r.applicant_id)?;
         let callback_url = self.baf()?.complete_applicant(&r.applicant_id, deadline).await?;
+        self.tracker.baf_touched(&r.applicant_id);
+        let callback_url = match callback_url {
+            Some(url) => Some(self.tracker.baf_callback_for_caller(&r.applicant_id, &url).await?),
+            None => None,
+        };
         Ok(Response::new(pb::CompleteApplicantResponse { callback_url }))
     }
 
@@ -254,6 +294,7 @@ impl ApplicantService for BafApi {
         let r = request.into_inner();
         applicant_id(&r.applicant_id)?;
         self.baf()?.applicant_action("OpenApplicant", &r.applicant_id, "Open", deadline).await?;
+        self.tracker.baf_touched(&r.applicant_id);
         Ok(Response::new(pb::OpenApplicantResponse {}))
     }
 
@@ -362,7 +403,11 @@ impl BafApi {
             }
         }
         v.finish()?;
-        Ok(self.baf()?.validate(operation, input, deadline).await?)
+        let applicant_id = input.applicant_id.to_owned();
+        let result = self.baf()?.validate(operation, input, deadline).await;
+        // A validation makes an attempt and may complete the applicant, failed or not.
+        self.tracker.baf_touched(&applicant_id);
+        Ok(result?)
     }
 }
 

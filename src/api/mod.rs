@@ -4,6 +4,7 @@
 //! JSON or URL layout.
 
 pub mod ableid;
+pub mod attempts;
 pub mod b2core;
 pub mod baf;
 

@@ -66,18 +66,38 @@ async fn create_applicant_sends_every_documented_field() {
     let request = fake.only_request().await;
     assert_eq!((request.method.as_str(), request.url.path()), ("POST", PRIVATE));
     assert_eq!(header(&request, "authorization"), Some(bearer().as_str()));
+    let mut body = json_body(&request);
+    // BAF redirects the browser to the gateway, which records the return and redirects
+    // on to the caller's own URL.
+    let callback = body["callbackUrl"].take();
+    let callback = callback.as_str().unwrap();
+    assert!(callback.starts_with("https://idv.example.com/return/baf/"), "{callback}");
     assert_eq!(
-        json_body(&request),
+        body,
         json!({
             "firstName": "John", "lastName": "Dow", "phone": "49828585009568", "email": "john@example.com",
-            "referenceId": "ref-7", "metadata": {"additionalProp1": "x"},
-            "callbackUrl": "https://shop.example.com/back", "sendSms": true,
+            "referenceId": "ref-7", "metadata": {"additionalProp1": "x"}, "callbackUrl": null, "sendSms": true,
             "case": [{"name": 1, "value": "v"}], "status": 0, "verificationMethod": 0
         })
     );
     assert_eq!(response.applicant_id, APPLICANT);
     assert_eq!(response.validation_link, "https://host/embedded?requestId=c3e5");
     assert_eq!(response.short_validation_link, "https://host/UA6IB5g");
+
+    // Reading the applicant back shows the caller's URL, not the gateway's.
+    let mut reported = applicant_json();
+    reported["callbackUrl"] = json!(callback);
+    fake.reply("GET", &format!("{PRIVATE}/{APPLICANT}"), 200, reported).await;
+    let applicant = fake
+        .gateway
+        .applicants()
+        .get_applicant(pb::GetApplicantRequest { applicant_id: APPLICANT.into() })
+        .await
+        .unwrap()
+        .into_inner()
+        .applicant
+        .unwrap();
+    assert_eq!(applicant.callback_url, "https://shop.example.com/back");
 }
 
 #[tokio::test]

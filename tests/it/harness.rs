@@ -151,6 +151,10 @@ impl FakeVendors {
         config.baf.base_url = Some(format!("{base}/baf/publicapi").parse().unwrap());
         config.baf.api_key = Some(BAF_KEY.into());
         config.b2core.base_url = Some(format!("{base}/b2core").parse().unwrap());
+        // These tests assert every request the vendor saw: BAF observers only read when
+        // a test wakes them.
+        config.baf.poll_min_secs = 3600;
+        config.baf.poll_max_secs = 3600;
         adjust(&mut config);
         let gateway = TestGateway::start(config, data_dir).await;
         Self { server, gateway }

@@ -9,5 +9,7 @@
 mod ableid;
 mod b2core;
 mod baf;
+mod crash;
 mod harness;
 mod server;
+mod watch;
