@@ -336,8 +336,12 @@ fn cause(e: &reqwest::Error) -> String {
     } else {
         "transport error"
     };
-    match std::error::Error::source(e).map(ToString::to_string) {
-        // hyper's source chain names the socket error (refused, reset) without the URL.
+    // The innermost source names the socket error (refused, reset, DNS) without the URL.
+    let mut innermost = std::error::Error::source(e);
+    while let Some(next) = innermost.and_then(std::error::Error::source) {
+        innermost = Some(next);
+    }
+    match innermost.map(ToString::to_string) {
         Some(source) if !source.contains("://") => format!("{kind}: {source}"),
         _ => kind.to_owned(),
     }
