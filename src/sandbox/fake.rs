@@ -1,5 +1,5 @@
 //! Deterministic fake data: identities derived from a session's PINFL or document,
-//! a tiny JPEG, and random ids in the vendors' formats.
+//! a tiny JPEG, pseudo-videos, and random ids in the vendors' formats.
 //!
 //! Every name here is made up ("sinov", "namuna" and "misol" are Uzbek for "test",
 //! "sample" and "example"); nothing describes a real person. The same input always
@@ -20,6 +20,15 @@ pub(crate) fn nanoid(len: usize) -> String {
     (0..len).map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())])).collect()
 }
 
+/// A random version-4 UUID in its usual text form.
+pub(crate) fn uuid_v4() -> String {
+    let mut bytes: [u8; 16] = rand::rng().random();
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex = hex::encode(bytes);
+    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+}
+
 /// The CRC-32 (IEEE) of `bytes`, as AbleID's photo hook carries a `crc`.
 pub(crate) fn crc32(bytes: &[u8]) -> u32 {
     let mut crc = 0xffff_ffff_u32;
@@ -30,6 +39,32 @@ pub(crate) fn crc32(bytes: &[u8]) -> u32 {
         }
     }
     !crc
+}
+
+/// Bytes that look like an MP4 file (an `ftyp` box, then one `mdat` box of
+/// pseudo-random bytes), `len` long, the same for the same `seed`.
+pub(crate) fn video(seed: u64, len: usize) -> Vec<u8> {
+    const FTYP: &[u8] = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isommp41";
+    let mut out = Vec::with_capacity(len.max(FTYP.len() + 8));
+    out.extend_from_slice(FTYP);
+    let mdat = u32::try_from(len.saturating_sub(FTYP.len())).unwrap_or(u32::MAX);
+    out.extend_from_slice(&mdat.to_be_bytes());
+    out.extend_from_slice(b"mdat");
+    // xorshift64*: cheap, and a fixed seed gives fixed bytes.
+    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    while out.len() < len {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        out.extend_from_slice(&state.wrapping_mul(0x2545_f491_4f6c_dd1d).to_le_bytes());
+    }
+    out.truncate(len.max(FTYP.len() + 8));
+    out
+}
+
+/// The size of a simulated video: a few hundred KiB, so downloads come in many chunks.
+pub(crate) fn video_len(seed: u64) -> usize {
+    256 * 1024 + (seed % 128) as usize * 1024 + 123
 }
 
 /// A fake person, derived from a PINFL or a foreign document number.
@@ -149,11 +184,25 @@ mod tests {
         assert_eq!(id.len(), 21);
         assert!(id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'));
         assert_ne!(nanoid(21), id);
+        let uuid = uuid_v4();
+        assert_eq!(uuid.len(), 36);
+        assert_eq!(&uuid[14..15], "4");
+        assert_eq!(uuid.matches('-').count(), 4);
     }
 
     #[test]
     fn crc32_matches_the_standard_check_value() {
         assert_eq!(crc32(b"123456789"), 0xcbf4_3926);
+    }
+
+    #[test]
+    fn videos_are_deterministic_mp4_lookalikes() {
+        let len = video_len(7);
+        let a = video(7, len);
+        assert_eq!(a.len(), len);
+        assert_eq!(&a[4..8], b"ftyp");
+        assert_eq!(a, video(7, len));
+        assert_ne!(a, video(8, len));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Simulated vendors for development, demos and tests (so far AbleID),
+//! Simulated vendors for development, demos and tests (so far AbleID and 3DiVi BAF),
 //! served over real HTTP on the gateway's own HTTP listener, with their state in memory.
 //!
 //! `idv-gateway serve --sandbox` (and the integration tests) call [`start`], which points
@@ -9,8 +9,9 @@
 //! # Layout
 //!
 //! - `ableid`: sessions, the session page, completion and data hooks.
+//! - `baf`: applicants, attempts, videos, validation, the embedded page.
 //! - `hooks`: webhook delivery with AbleID's timeout and retry rules.
-//! - `fake`: deterministic fake personal data and images.
+//! - `fake`: deterministic fake personal data, images and videos.
 //! - `pages`: the small HTML pages standing in for the vendors' end-user pages.
 //!
 //! # URL contract
@@ -23,11 +24,17 @@
 //! | AbleID session page | `GET {public}/sandbox/ableid/session/{attemptId}` (the `fullUrl`) |
 //! | AbleID approve / reject | `POST {fullUrl}/approve`, `POST {fullUrl}/reject` (form field `type`, optional) |
 //! | AbleID data hooks | `POST {public}/hooks/ableid/{passport,photo,registration,person}` |
+//! | BAF API | `{public}/sandbox/baf/publicapi/api/v2/...` (`Authorization: Bearer sk_sandbox`) |
+//! | BAF embedded page | `GET {public}/sandbox/baf/embedded?requestId={applicantId}` |
+//! | BAF short link | `GET {public}/sandbox/baf/s/{code}` (303 to the embedded page) |
+//! | BAF pass / fail | `POST {public}/sandbox/baf/embedded/{applicantId}/pass`, `.../fail` |
 //!
-//! The approve and reject endpoints accept an empty form body: tests and client
-//! libraries drive the simulated end user through them.
+//! The approve, reject, pass and fail endpoints accept an empty form body: tests and
+//! client libraries drive the simulated end user through them. BAF's document
+//! verification fails when an image's bytes contain the ASCII marker `reject`.
 
 mod ableid;
+mod baf;
 mod fake;
 mod hooks;
 mod pages;
@@ -48,6 +55,8 @@ use crate::server::{self, Listeners, Running, StartError};
 pub const ABLEID_PROJECT_ID: &str = "sandbox-project";
 /// The simulated AbleID project secret.
 pub const ABLEID_SECRET: &str = "sandbox-secret";
+/// The simulated BAF secret key.
+pub const BAF_API_KEY: &str = "sk_sandbox";
 
 /// Knobs of the simulations. The defaults are the real vendors' values; tests shorten
 /// the hook timings so a retry does not cost them seconds.
@@ -63,6 +72,8 @@ pub struct Options {
     /// `/person`. `None` is the gateway's own receiver, `{public}/hooks/ableid`, which
     /// is what AbleID support registers for a real project.
     pub ableid_data_hooks: Option<Url>,
+    /// Verification attempts per BAF applicant (a BAF dashboard setting, 1–5).
+    pub baf_max_attempts: u32,
 }
 
 impl Default for Options {
@@ -72,6 +83,7 @@ impl Default for Options {
             hook_retries: 3,
             hook_retry_delay: Duration::from_secs(5),
             ableid_data_hooks: None,
+            baf_max_attempts: 3,
         }
     }
 }
@@ -115,6 +127,9 @@ pub async fn start_with(
     config.ableid.secret_file = None;
     config.ableid.allow_http_hooks = true;
     config.ableid.allow_private_hooks = true;
+    config.baf.base_url = Some(urls.baf_api.clone());
+    config.baf.api_key = Some(SecretString::from(BAF_API_KEY));
+    config.baf.api_key_file = None;
 
     let stop = CancellationToken::new();
     let session_ttl = secs(config.ableid.session_ttl_secs);
@@ -132,6 +147,8 @@ pub async fn start_with(
         ableid = %urls.ableid,
         ableid_project_id = ABLEID_PROJECT_ID,
         ableid_secret = ABLEID_SECRET,
+        baf = %urls.baf_api,
+        baf_api_key = BAF_API_KEY,
         "sandbox: simulated vendors ready (development only)"
     );
     Ok(running)
@@ -154,17 +171,26 @@ pub fn router(
         None => under(public, "hooks/ableid")?,
     };
     let ableid = ableid::AbleId::new(urls.ableid.clone(), data_hooks, session_ttl, deliverer);
-    Ok(Router::new().nest("/sandbox/ableid", ableid::router(Arc::new(ableid))))
+    let baf = baf::Baf::new(urls.baf.clone(), options.baf_max_attempts);
+    Ok(Router::new()
+        .nest("/sandbox/ableid", ableid::router(Arc::new(ableid)))
+        .nest("/sandbox/baf", baf::router(Arc::new(baf))))
 }
 
 /// The simulations' base URLs.
 struct Urls {
     ableid: Url,
+    baf: Url,
+    baf_api: Url,
 }
 
 impl Urls {
     fn new(public: &Url) -> Result<Self, StartError> {
-        Ok(Self { ableid: under(public, "sandbox/ableid")? })
+        Ok(Self {
+            ableid: under(public, "sandbox/ableid")?,
+            baf: under(public, "sandbox/baf")?,
+            baf_api: under(public, "sandbox/baf/publicapi")?,
+        })
     }
 }
 
@@ -209,8 +235,8 @@ mod tests {
     fn defaults_are_the_real_vendors_values() {
         let o = Options::default();
         assert_eq!(
-            (o.hook_timeout, o.hook_retries, o.hook_retry_delay),
-            (Duration::from_secs(10), 3, Duration::from_secs(5))
+            (o.hook_timeout, o.hook_retries, o.hook_retry_delay, o.baf_max_attempts),
+            (Duration::from_secs(10), 3, Duration::from_secs(5), 3)
         );
     }
 }
