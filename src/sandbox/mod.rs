@@ -1,4 +1,4 @@
-//! Simulated vendors for development, demos and tests (so far AbleID and 3DiVi BAF),
+//! Simulated vendors for development, demos and tests: AbleID, 3DiVi BAF and B2Core,
 //! served over real HTTP on the gateway's own HTTP listener, with their state in memory.
 //!
 //! `idv-gateway serve --sandbox` (and the integration tests) call [`start`], which points
@@ -10,6 +10,7 @@
 //!
 //! - `ableid`: sessions, the session page, completion and data hooks.
 //! - `baf`: applicants, attempts, videos, validation, the embedded page.
+//! - `b2core`: per-token clients and their verification-level history.
 //! - `hooks`: webhook delivery with AbleID's timeout and retry rules.
 //! - `fake`: deterministic fake personal data, images and videos.
 //! - `pages`: the small HTML pages standing in for the vendors' end-user pages.
@@ -28,12 +29,14 @@
 //! | BAF embedded page | `GET {public}/sandbox/baf/embedded?requestId={applicantId}` |
 //! | BAF short link | `GET {public}/sandbox/baf/s/{code}` (303 to the embedded page) |
 //! | BAF pass / fail | `POST {public}/sandbox/baf/embedded/{applicantId}/pass`, `.../fail` |
+//! | B2Core API | `{public}/sandbox/b2core/api/v2/my/verifications`, `{public}/sandbox/b2core/v2/my/verifications/...` (any bearer token) |
 //!
 //! The approve, reject, pass and fail endpoints accept an empty form body: tests and
 //! client libraries drive the simulated end user through them. BAF's document
 //! verification fails when an image's bytes contain the ASCII marker `reject`.
 
 mod ableid;
+mod b2core;
 mod baf;
 mod fake;
 mod hooks;
@@ -48,7 +51,7 @@ use secrecy::SecretString;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::config::{Config, secs};
+use crate::config::{B2CoreConfig, Config, secs};
 use crate::server::{self, Listeners, Running, StartError};
 
 /// The simulated AbleID project id.
@@ -130,6 +133,11 @@ pub async fn start_with(
     config.baf.base_url = Some(urls.baf_api.clone());
     config.baf.api_key = Some(SecretString::from(BAF_API_KEY));
     config.baf.api_key_file = None;
+    config.b2core.base_url = Some(urls.b2core.clone());
+    // The simulation serves the paths the seed shows; custom ones would miss it.
+    let defaults = B2CoreConfig::default();
+    config.b2core.history_path = defaults.history_path;
+    config.b2core.procedures_path = defaults.procedures_path;
 
     let stop = CancellationToken::new();
     let session_ttl = secs(config.ableid.session_ttl_secs);
@@ -149,6 +157,7 @@ pub async fn start_with(
         ableid_secret = ABLEID_SECRET,
         baf = %urls.baf_api,
         baf_api_key = BAF_API_KEY,
+        b2core = %urls.b2core,
         "sandbox: simulated vendors ready (development only)"
     );
     Ok(running)
@@ -174,7 +183,8 @@ pub fn router(
     let baf = baf::Baf::new(urls.baf.clone(), options.baf_max_attempts);
     Ok(Router::new()
         .nest("/sandbox/ableid", ableid::router(Arc::new(ableid)))
-        .nest("/sandbox/baf", baf::router(Arc::new(baf))))
+        .nest("/sandbox/baf", baf::router(Arc::new(baf)))
+        .nest("/sandbox/b2core", b2core::router(Arc::new(b2core::B2Core::default()))))
 }
 
 /// The simulations' base URLs.
@@ -182,6 +192,7 @@ struct Urls {
     ableid: Url,
     baf: Url,
     baf_api: Url,
+    b2core: Url,
 }
 
 impl Urls {
@@ -190,6 +201,7 @@ impl Urls {
             ableid: under(public, "sandbox/ableid")?,
             baf: under(public, "sandbox/baf")?,
             baf_api: under(public, "sandbox/baf/publicapi")?,
+            b2core: under(public, "sandbox/b2core")?,
         })
     }
 }
