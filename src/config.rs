@@ -203,6 +203,7 @@ impl Config {
         let mut problems = Vec::new();
         config.apply_env(&env, &mut problems);
         config.read_secret_files(&mut problems);
+        config.normalize();
         config.check(&mut problems);
         if problems.is_empty() { Ok(config) } else { Err(ConfigError(problems)) }
     }
@@ -276,6 +277,17 @@ impl Config {
         }
         read(&self.ableid.secret_file, &mut self.ableid.secret, problems);
         read(&self.baf.api_key_file, &mut self.baf.api_key, problems);
+    }
+
+    /// Makes `public_url` a directory URL, so joining `hooks/...` onto
+    /// `https://host/gateway` keeps the `gateway` segment.
+    fn normalize(&mut self) {
+        if let Some(url) = &mut self.server.public_url
+            && !url.path().ends_with('/')
+        {
+            let path = format!("{}/", url.path());
+            url.set_path(&path);
+        }
     }
 
     fn check(&self, problems: &mut Vec<String>) {
@@ -427,6 +439,14 @@ mod tests {
         let err = Config::load(None, env(&[("IDV_GRPC_ADDR", "nope"), ("IDV_ABLEID_PROJECT_ID", "p")]))
             .unwrap_err();
         assert_eq!(err.0.len(), 2, "{err}");
+    }
+
+    #[test]
+    fn a_public_url_path_is_kept_when_joining() {
+        let config =
+            Config::load(None, env(&[("IDV_PUBLIC_URL", "https://idv.example.com/gateway")])).unwrap();
+        let url = config.server.public_url.unwrap().join("hooks/ableid/complete").unwrap();
+        assert_eq!(url.as_str(), "https://idv.example.com/gateway/hooks/ableid/complete");
     }
 
     #[test]

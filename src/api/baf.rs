@@ -271,7 +271,8 @@ impl ApplicantService for BafApi {
         let callback_url = match callback_url {
             Some(url) => Some(self.tracker.baf_callback_for_caller(&r.applicant_id, &url).await?),
             None => None,
-        };
+        }
+        .filter(|url| !url.is_empty());
         Ok(Response::new(pb::CompleteApplicantResponse { callback_url }))
     }
 

@@ -394,8 +394,22 @@ const ERRORS: &[(i64, &str, Code)] = &[
     (150006, "APPLICANT_NOT_REGISTERED", Code::FailedPrecondition),
 ];
 
+/// Refusals seed 002 documents by message only, without a code.
+const MESSAGES: &[(&str, &str, Code)] = &[
+    ("Found faces don't belong to the applicant", "FACE_NOT_MATCHED", Code::FailedPrecondition),
+    ("Face profiles not found", "FACE_PROFILES_NOT_FOUND", Code::NotFound),
+    ("Request doesn't have a verified face", "NO_VERIFIED_FACE", Code::FailedPrecondition),
+    ("Face image is required", "FACE_IMAGE_REQUIRED", Code::InvalidArgument),
+    ("was already completed", "APPLICANT_ALREADY_COMPLETED", Code::FailedPrecondition),
+    ("All available attempts were used", "ALL_ATTEMPTS_USED", Code::FailedPrecondition),
+];
+
 fn classify(refusal: &Refusal) -> Option<(Code, &'static str)> {
-    ERRORS.iter().find(|(code, ..)| refusal.code == Some(*code)).map(|(_, name, grpc)| (*grpc, *name))
+    if let Some(code) = refusal.code {
+        return ERRORS.iter().find(|(known, ..)| *known == code).map(|(_, name, grpc)| (*grpc, *name));
+    }
+    let message = refusal.message.as_deref()?;
+    MESSAGES.iter().find(|(text, ..)| message.contains(text)).map(|(_, name, grpc)| (*grpc, *name))
 }
 
 fn is_not_completed(refusal: &Refusal) -> bool {

@@ -41,8 +41,26 @@ impl TestGateway {
     /// Starts a gateway in sandbox mode.
     pub async fn sandbox() -> Self {
         let (config, data_dir) = config();
+        Self::sandbox_with(config, data_dir).await
+    }
+
+    /// Starts a gateway in sandbox mode with `config` (see [`config`]), for tests that
+    /// change a setting such as `ableid.session_ttl_secs`.
+    pub async fn sandbox_with(config: Config, data_dir: tempfile::TempDir) -> Self {
         let listeners = Listeners::bind(&config).await.expect("bind");
         let running = idv_gateway::sandbox::start(config, listeners).await.expect("start");
+        Self::connect(running, data_dir).await
+    }
+
+    /// Starts a gateway in sandbox mode with `config` and the sandbox's own options,
+    /// such as where AbleID's data hooks go.
+    pub async fn sandbox_with_options(
+        config: Config,
+        data_dir: tempfile::TempDir,
+        options: idv_gateway::sandbox::Options,
+    ) -> Self {
+        let listeners = Listeners::bind(&config).await.expect("bind");
+        let running = idv_gateway::sandbox::start_with(config, listeners, options).await.expect("start");
         Self::connect(running, data_dir).await
     }
 

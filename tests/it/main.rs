@@ -11,5 +11,6 @@ mod b2core;
 mod baf;
 mod crash;
 mod harness;
+mod sandbox_e2e;
 mod server;
 mod watch;
