@@ -1,6 +1,7 @@
 //! Observes BAF applicants, which have no server webhooks: one task per applicant reads it
-//! (and, when its attempt count moves, its attempts) with exponential backoff, and appends
-//! an event for each change. Reads are woken early when something probably changed: a
+//! (and, when its attempt count moves, its attempts) every `poll_min` while someone watches
+//! it, with exponential backoff up to `poll_max` otherwise, and appends an event for each
+//! change. Reads are woken early when something probably changed: a
 //! watcher attached, the person's browser came back, or a mutation went through the
 //! gateway.
 //!
@@ -183,7 +184,10 @@ impl Observers {
             if terminal && self.stop_unwatched(&applicant_id, &observed) {
                 return;
             }
-            delay = if changed { self.min } else { (delay * 2).min(self.max) };
+            // Someone waiting on a watch gets the shortest pause; otherwise back off while
+            // nothing changes.
+            let watched = observed.watchers.load(Ordering::SeqCst) > 0;
+            delay = if changed || watched { self.min } else { (delay * 2).min(self.max) };
         }
     }
 
