@@ -443,14 +443,7 @@ impl ValidationService for BafApi {
     ) -> Result<Response<pb::RegisterFaceResponse>, Status> {
         let deadline = deadline(request.metadata());
         let r = request.into_inner();
-        let input = ValidationInput {
-            applicant_id: &r.applicant_id,
-            endeavor_id: &r.endeavor_id,
-            face: &r.face_image_base64,
-            front: &[],
-            back: &[],
-            document_type: FACE_ONLY,
-        };
+        let input = ValidationInput::face_only(&r.applicant_id, &r.endeavor_id, &r.face_image_base64);
         let result = self.validate("RegisterFace", input, deadline).await?;
         Ok(Response::new(pb::RegisterFaceResponse { result: Some(result) }))
     }
@@ -461,14 +454,7 @@ impl ValidationService for BafApi {
     ) -> Result<Response<pb::AuthorizeFaceResponse>, Status> {
         let deadline = deadline(request.metadata());
         let r = request.into_inner();
-        let input = ValidationInput {
-            applicant_id: &r.applicant_id,
-            endeavor_id: &r.endeavor_id,
-            face: &r.face_image_base64,
-            front: &[],
-            back: &[],
-            document_type: FACE_ONLY,
-        };
+        let input = ValidationInput::face_only(&r.applicant_id, &r.endeavor_id, &r.face_image_base64);
         let result = self.validate("AuthorizeFace", input, deadline).await?;
         Ok(Response::new(pb::AuthorizeFaceResponse { result: Some(result) }))
     }

@@ -154,9 +154,7 @@ pub async fn start_with(
     tracing::info!(
         ableid = %urls.ableid,
         ableid_project_id = ABLEID_PROJECT_ID,
-        ableid_secret = ABLEID_SECRET,
         baf = %urls.baf_api,
-        baf_api_key = BAF_API_KEY,
         b2core = %urls.b2core,
         "sandbox: simulated vendors ready (development only)"
     );

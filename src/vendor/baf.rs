@@ -48,6 +48,13 @@ pub struct ValidationInput<'a> {
     pub document_type: i32,
 }
 
+impl<'a> ValidationInput<'a> {
+    /// A face-only validation (document type 10): registration or authorization.
+    pub fn face_only(applicant_id: &'a str, endeavor_id: &'a str, face: &'a [u8]) -> Self {
+        Self { applicant_id, endeavor_id, face, front: &[], back: &[], document_type: FACE_ONLY }
+    }
+}
+
 /// Which video of an attempt.
 #[derive(Debug, Clone, Copy)]
 pub enum Video {

@@ -9,8 +9,8 @@
 mod ableid;
 mod b2core;
 mod baf;
-mod crash;
 mod harness;
+mod process;
 mod sandbox_e2e;
 mod server;
 mod watch;

@@ -853,12 +853,7 @@ async fn watch_a_baf_applicant_end_to_end() {
         tokio::time::timeout(Duration::from_secs(30), stream.next()).await.expect("in time")
     {
         if let Some(attempts::watch_attempt_response::Kind::Event(event)) = message.unwrap().kind {
-            kinds.push(match &event.kind {
-                Some(attempts::attempt_event::Kind::UserReturned(_)) => "user_returned",
-                Some(attempts::attempt_event::Kind::BafAttemptAdded(_)) => "baf_attempt_added",
-                Some(attempts::attempt_event::Kind::BafStatusChanged(_)) => "baf_status_changed",
-                other => panic!("{other:?}"),
-            });
+            kinds.push(idv_gateway::attempts::kind_name(event.kind.as_ref().expect("kind")));
             last = Some(event);
         }
     }

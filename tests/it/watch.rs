@@ -97,20 +97,7 @@ async fn rest(stream: &mut Stream) -> Vec<pb::AttemptEvent> {
 }
 
 fn kind(event: &pb::AttemptEvent) -> &'static str {
-    match event.kind.as_ref().expect("kind") {
-        Kind::Started(_) => "started",
-        Kind::Completed(_) => "completed",
-        Kind::Failed(_) => "failed",
-        Kind::Expired(_) => "expired",
-        Kind::Passport(_) => "passport",
-        Kind::Photo(_) => "photo",
-        Kind::Registration(_) => "registration",
-        Kind::Person(_) => "person",
-        Kind::DataFailed(_) => "data_failed",
-        Kind::BafStatusChanged(_) => "baf_status_changed",
-        Kind::BafAttemptAdded(_) => "baf_attempt_added",
-        Kind::UserReturned(_) => "user_returned",
-    }
+    idv_gateway::attempts::kind_name(event.kind.as_ref().expect("kind"))
 }
 
 /// A gateway whose fake AbleID starts sessions with the given ids, one per start call.

@@ -1,0 +1,263 @@
+//! Tests of the gateway as a process: crash safety under SIGKILL, and what its logs
+//! show (never personal data or secrets).
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use idv_gateway::proto::attempts::{self as pb, attempt_event::Kind};
+use idv_gateway::vendor::ableid::hook_signature;
+use serde_json::json;
+
+use crate::harness::{PROJECT_ID, SECRET};
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A gateway process with its ports; killed when dropped, so a failing test leaves no
+/// process behind.
+struct Process {
+    child: Child,
+    grpc: u16,
+    http: u16,
+}
+
+impl Process {
+    /// SIGKILL: no shutdown code runs.
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+async fn spawn(data_dir: &Path) -> Process {
+    spawn_with(data_dir, |_| {}).await
+}
+
+/// Starts the gateway binary, changing its command first, and waits until it listens.
+async fn spawn_with(data_dir: &Path, adjust: impl FnOnce(&mut Command)) -> Process {
+    let (grpc, http) = (free_port(), free_port());
+    let mut command = gateway_command(data_dir, grpc, http);
+    adjust(&mut command);
+    let mut process = Process { child: command.spawn().expect("gateway starts"), grpc, http };
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", http)).is_ok()
+            && std::net::TcpStream::connect(("127.0.0.1", grpc)).is_ok()
+        {
+            return process;
+        }
+        if let Ok(Some(status)) = process.child.try_wait() {
+            panic!("the gateway exited: {status}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the gateway did not start listening");
+}
+
+fn gateway_command(data_dir: &Path, grpc: u16, http: u16) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_idv-gateway"));
+    command
+        .arg("serve")
+        .env("IDV_GRPC_ADDR", format!("127.0.0.1:{grpc}"))
+        .env("IDV_HTTP_ADDR", format!("127.0.0.1:{http}"))
+        .env("IDV_DATA_DIR", data_dir)
+        .env("IDV_ABLEID_BASE_URL", "http://127.0.0.1:9")
+        .env("IDV_ABLEID_PROJECT_ID", PROJECT_ID)
+        .env("IDV_ABLEID_SECRET", SECRET)
+        .env("IDV_LOG", "warn")
+        .stdout(Stdio::null());
+    command
+}
+
+#[tokio::test]
+async fn acknowledged_hooks_survive_sigkill() {
+    let data = tempfile::tempdir().unwrap();
+    let mut process = spawn(data.path()).await;
+    let http = reqwest::Client::new();
+    let attempt = "att-crash";
+    let hash = hook_signature(PROJECT_ID, &SECRET.into(), attempt);
+    let mut sent = Vec::new();
+    for n in 0..20 {
+        let (path, body) = if n == 10 {
+            (
+                "complete",
+                json!({"statusCode": 200, "type": "SUCCESS", "message": "ok",
+                "data": {"attemptId": attempt, "hash": hash, "transactionId": "tx"}}),
+            )
+        } else {
+            (
+                "photo",
+                json!({"statusCode": 200, "type": "SUCCESS", "message": "ok",
+                "data": {"attemptId": attempt, "hash": hash, "data": {"crc": n.to_string(), "photo": ""}}}),
+            )
+        };
+        let url = format!("http://127.0.0.1:{}/hooks/ableid/{path}", process.http);
+        let status = http.post(url).json(&body).send().await.unwrap().status();
+        assert_eq!(status.as_u16(), 200);
+        sent.push(if n == 10 { "completed".to_string() } else { n.to_string() });
+    }
+    process.kill();
+
+    let mut restarted = spawn(data.path()).await;
+    let channel = tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{}", restarted.grpc))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let events = pb::attempt_service_client::AttemptServiceClient::new(channel)
+        .list_attempt_events(pb::ListAttemptEventsRequest {
+            attempt: Some(pb::list_attempt_events_request::Attempt::AbleidAttemptId(attempt.into())),
+            page_size: 1000,
+            page_token: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .events;
+    restarted.kill();
+
+    let found: Vec<String> = events
+        .iter()
+        .map(|e| match &e.kind {
+            Some(Kind::Photo(photo)) => photo.crc.clone(),
+            Some(Kind::Completed(_)) => "completed".into(),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(found, sent);
+    assert_eq!(events.iter().map(|e| e.sequence).collect::<Vec<_>>(), (1..=20).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn logs_never_show_personal_data_or_secrets() {
+    use idv_gateway::proto::{ableid, b2core, baf};
+    use tonic::Request;
+
+    let data = tempfile::tempdir().unwrap();
+    let log_path = data.path().join("gateway.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut process = spawn_with(data.path(), |command| {
+        command.arg("--sandbox").env("IDV_LOG", "debug").stdout(log.try_clone().unwrap()).stderr(log);
+    })
+    .await;
+    let channel = tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{}", process.grpc))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let (pinfl, birth_date) = ("31205901234567", "12.05.1990");
+    let mut able = ableid::able_id_service_client::AbleIdServiceClient::new(channel.clone());
+    let started = able
+        .start_resident_check(ableid::StartResidentCheckRequest {
+            transaction_id: "tx-logs".into(),
+            pinfl: pinfl.into(),
+            birth_date: birth_date.into(),
+            lang: "ru".into(),
+            hooks: vec![],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let browser = reqwest::Client::new();
+    browser.post(format!("{}/approve", started.full_url)).send().await.unwrap();
+    able.request_person(ableid::RequestPersonRequest {
+        attempt_id: started.attempt_id.clone(),
+        pinfl: pinfl.into(),
+        birth_date: birth_date.into(),
+    })
+    .await
+    .unwrap();
+    // A refused request must not echo what it refused either.
+    let _ = able
+        .start_resident_check(ableid::StartResidentCheckRequest {
+            transaction_id: "tx-logs-2".into(),
+            pinfl: "31205901234599".into(),
+            birth_date: "13.05.1990".into(),
+            ..Default::default()
+        })
+        .await;
+
+    let mut applicants = baf::applicant_service_client::ApplicantServiceClient::new(channel.clone());
+    applicants
+        .create_applicant(baf::CreateApplicantRequest {
+            first_name: "Zebulon".into(),
+            last_name: "Quixotic".into(),
+            phone: "+998901112233".into(),
+            email: "zebulon@example.com".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    applicants
+        .list_applicants(baf::ListApplicantsRequest { text_filter: "Quixotic".into(), ..Default::default() })
+        .await
+        .unwrap();
+    let mut request = Request::new(b2core::StartVerificationWizardRequest {});
+    request.metadata_mut().insert("b2core-authorization", "Bearer tok-very-private-123".parse().unwrap());
+    b2core::verification_service_client::VerificationServiceClient::new(channel)
+        .start_verification_wizard(request)
+        .await
+        .unwrap();
+
+    // Let the person data hook arrive, then stop the process.
+    let events = loop {
+        let mut attempts = pb::attempt_service_client::AttemptServiceClient::new(
+            tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{}", process.grpc))
+                .unwrap()
+                .connect()
+                .await
+                .unwrap(),
+        );
+        let events = attempts
+            .list_attempt_events(pb::ListAttemptEventsRequest {
+                attempt: Some(pb::list_attempt_events_request::Attempt::AbleidAttemptId(
+                    started.attempt_id.clone(),
+                )),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .events;
+        if events.iter().any(|e| matches!(e.kind, Some(Kind::Person(_)))) {
+            break events;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    process.kill();
+
+    let Some(Kind::Person(person)) =
+        events.into_iter().find_map(|e| e.kind.filter(|k| matches!(k, Kind::Person(_))))
+    else {
+        unreachable!()
+    };
+    let details = person.person.unwrap();
+    let logs = std::fs::read_to_string(&log_path).unwrap();
+    assert!(logs.contains("vendor call"), "the log was captured at debug level");
+    for secret in [
+        pinfl,
+        birth_date,
+        "31205901234599",
+        "13.05.1990",
+        details.surname.as_str(),
+        details.document.as_str(),
+        "Zebulon",
+        "Quixotic",
+        "+998901112233",
+        "zebulon@example.com",
+        "tok-very-private-123",
+        "sandbox-secret",
+        "sk_sandbox",
+    ] {
+        assert!(!secret.is_empty());
+        assert!(!logs.contains(secret), "the log shows {secret:?}:\n{logs}");
+    }
+}
