@@ -224,4 +224,99 @@ mod tests {
         let e = api_error("b2core", UpstreamError::Malformed("x".into()), |_| None);
         assert_eq!(e.reason, "UPSTREAM_MALFORMED_RESPONSE");
     }
+
+    /// A random JSON value over the vendors' own keys, so mappings meet their fields with
+    /// every type, nesting and absence.
+    fn arbitrary(rng: &mut impl rand::Rng, depth: u32) -> Value {
+        const KEYS: &[&str] = &[
+            "applicantId",
+            "status",
+            "statusCode",
+            "code",
+            "type",
+            "message",
+            "data",
+            "attemptId",
+            "created",
+            "createTime",
+            "completed",
+            "metadata",
+            "items",
+            "attempts",
+            "successAttempt",
+            "validationStatus",
+            "validations",
+            "liveness",
+            "details",
+            "score",
+            "verdict",
+            "dvsResult",
+            "document",
+            "documentVerificationResult",
+            "verificationConfidence",
+            "validationTests",
+            "content",
+            "faceImageBase64",
+            "photo",
+            "person",
+            "registration",
+            "permanentRegistration",
+            "temporaryRegistrations",
+            "currentLevel",
+            "previousLevel",
+            "previuosLevel",
+            "userId",
+            "reason",
+            "passportType",
+            "sex",
+            "countryId",
+            "liveStatus",
+            "invalidDataErrors",
+            "motionControl",
+            "motionControlInfo",
+            "lastValidationResponse",
+            "total",
+        ];
+        match rng.random_range(0..if depth == 0 { 6 } else { 8 }) {
+            0 => Value::Null,
+            1 => Value::Bool(rng.random()),
+            2 => Value::from(rng.random::<i64>()),
+            3 => Value::from(rng.random::<f64>() * 1e20 - 5e19),
+            4 => Value::from(
+                ["", "x", "2023-11-17T04:40:31.509932", "aGk=", "not base64!", "ё"][rng.random_range(0..6)],
+            ),
+            5 => Value::from(u64::MAX),
+            6 => Value::Array((0..rng.random_range(0..4)).map(|_| arbitrary(rng, depth - 1)).collect()),
+            _ => Value::Object(
+                (0..rng.random_range(0..8))
+                    .map(|_| (KEYS[rng.random_range(0..KEYS.len())].to_owned(), arbitrary(rng, depth - 1)))
+                    .collect(),
+            ),
+        }
+    }
+
+    #[test]
+    fn mappings_never_panic_on_arbitrary_json() {
+        use rand::SeedableRng;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        for _ in 0..5_000 {
+            let value = arbitrary(&mut rng, 4);
+            let o = json::Obj::of(&value);
+            let _ = baf::applicant(o);
+            let _ = baf::attempt(o);
+            let _ = baf::attempt_details(o);
+            let _ = baf::validation_result(o);
+            let _ = b2core::verification(o);
+            let _ = ableid::passport(o);
+            let _ = ableid::photo(o);
+            let _ = ableid::address(o);
+            let _ = ableid::person(o);
+            let body = serde_json::to_vec(&value).unwrap();
+            let _ = Refusal::read(&VendorReply {
+                status: StatusCode::BAD_REQUEST,
+                body: body.into(),
+                retry_after: None,
+            });
+        }
+    }
 }
