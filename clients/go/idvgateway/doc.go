@@ -1,0 +1,16 @@
+// Package idvgateway holds hand-written helpers for the generated idv-gateway clients in
+// the idv/... packages of this module:
+//
+//   - [Watch] and [WatchAttempt]: a resumable watch of one attempt
+//     (idv.attempts.v1.AttemptService/WatchAttempt) that reconnects with the last resume
+//     token after a dropped connection and hands every event to the caller exactly once.
+//   - [DetailsOf]: the google.rpc error details every gateway error carries (ErrorInfo,
+//     BadRequest field violations, RetryInfo).
+//   - [WithB2CoreToken]: the request metadata VerificationService needs.
+//
+// The generated packages are used directly for everything else:
+//
+//	conn, err := grpc.NewClient("localhost:50051", grpc.WithTransportCredentials(insecure.NewCredentials()))
+//	ableid := ableidv1.NewAbleIdServiceClient(conn)
+//	resp, err := ableid.StartResidentCheck(ctx, &ableidv1.StartResidentCheckRequest{...})
+package idvgateway
