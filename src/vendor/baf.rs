@@ -609,7 +609,7 @@ fn document(o: Obj<'_>) -> pb::DvsDocument {
         abbr_country: o.string("abbrCountry"),
         address: o.string("address"),
         city: o.string("city"),
-        class: o.string("class"),
+        document_class: o.string("class"),
         country: o.string("country"),
         dob: o.string("dob"),
         expires: o.string("expires"),

@@ -338,7 +338,7 @@ async fn attempts_details_and_images_are_mapped() {
     assert_eq!(details.mobile_phone_os, "Android");
     let dvs = details.dvs_result.unwrap();
     let document = dvs.document.unwrap();
-    assert_eq!((document.class.as_str(), document.family_name.as_str()), ("D", "SAMPLE"));
+    assert_eq!((document.document_class.as_str(), document.family_name.as_str()), ("D", "SAMPLE"));
     let verification = dvs.document_verification_result.unwrap();
     assert_eq!(verification.verification_confidence["dob"], 100.0);
     assert_eq!(verification.validation_tests[0].status, -1);

@@ -688,7 +688,9 @@ type Started struct {
 	// The page the person opens.
 	Url string `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
 	// When an AbleID session expires.
-	ExpireTime    *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	ExpireTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	// Language of the AbleID session page.
+	Lang          string `protobuf:"bytes,4,opt,name=lang,proto3" json:"lang,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -742,6 +744,13 @@ func (x *Started) GetExpireTime() *timestamppb.Timestamp {
 		return x.ExpireTime
 	}
 	return nil
+}
+
+func (x *Started) GetLang() string {
+	if x != nil {
+		return x.Lang
+	}
+	return ""
 }
 
 // AbleID's completion hook reported success.
@@ -1790,12 +1799,13 @@ const file_idv_attempts_v1_attempts_proto_rawDesc = "" +
 	"\x11baf_attempt_added\x18\x14 \x01(\v2 .idv.attempts.v1.BafAttemptAddedH\x00R\x0fbafAttemptAdded\x12D\n" +
 	"\ruser_returned\x18\x15 \x01(\v2\x1d.idv.attempts.v1.UserReturnedH\x00R\fuserReturned\x12)\n" +
 	"\x03raw\x18\x1e \x01(\v2\x17.google.protobuf.StructR\x03rawB\x06\n" +
-	"\x04kind\"\x7f\n" +
+	"\x04kind\"\x93\x01\n" +
 	"\aStarted\x12%\n" +
 	"\x0etransaction_id\x18\x01 \x01(\tR\rtransactionId\x12\x10\n" +
 	"\x03url\x18\x02 \x01(\tR\x03url\x12;\n" +
 	"\vexpire_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"expireTime\"\x9d\x01\n" +
+	"expireTime\x12\x12\n" +
+	"\x04lang\x18\x04 \x01(\tR\x04lang\"\x9d\x01\n" +
 	"\tCompleted\x12\x1f\n" +
 	"\vstatus_code\x18\x01 \x01(\x05R\n" +
 	"statusCode\x12\x12\n" +

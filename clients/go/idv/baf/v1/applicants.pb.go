@@ -1786,8 +1786,9 @@ type DvsDocument struct {
 	Address string `protobuf:"bytes,3,opt,name=address,proto3" json:"address,omitempty"`
 	// City.
 	City string `protobuf:"bytes,4,opt,name=city,proto3" json:"city,omitempty"`
-	// Document class.
-	Class string `protobuf:"bytes,5,opt,name=class,proto3" json:"class,omitempty"`
+	// Document class (BAF's `class`; renamed here because `class` is a keyword in Python
+	// and Java).
+	DocumentClass string `protobuf:"bytes,5,opt,name=document_class,json=class,proto3" json:"document_class,omitempty"`
 	// Country.
 	Country string `protobuf:"bytes,6,opt,name=country,proto3" json:"country,omitempty"`
 	// Date of birth, as read.
@@ -1892,9 +1893,9 @@ func (x *DvsDocument) GetCity() string {
 	return ""
 }
 
-func (x *DvsDocument) GetClass() string {
+func (x *DvsDocument) GetDocumentClass() string {
 	if x != nil {
-		return x.Class
+		return x.DocumentClass
 	}
 	return ""
 }
@@ -4453,13 +4454,13 @@ const file_idv_baf_v1_applicants_proto_rawDesc = "" +
 	"\b_verdict\"E\n" +
 	"\x11MotionControlInfo\x12\x18\n" +
 	"\apattern\x18\x01 \x01(\tR\apattern\x12\x16\n" +
-	"\x06result\x18\x02 \x01(\bR\x06result\"\xb1\x05\n" +
+	"\x06result\x18\x02 \x01(\bR\x06result\"\xba\x05\n" +
 	"\vDvsDocument\x12#\n" +
 	"\rabbr3_country\x18\x01 \x01(\tR\fabbr3Country\x12!\n" +
 	"\fabbr_country\x18\x02 \x01(\tR\vabbrCountry\x12\x18\n" +
 	"\aaddress\x18\x03 \x01(\tR\aaddress\x12\x12\n" +
-	"\x04city\x18\x04 \x01(\tR\x04city\x12\x14\n" +
-	"\x05class\x18\x05 \x01(\tR\x05class\x12\x18\n" +
+	"\x04city\x18\x04 \x01(\tR\x04city\x12\x1d\n" +
+	"\x0edocument_class\x18\x05 \x01(\tR\x05class\x12\x18\n" +
 	"\acountry\x18\x06 \x01(\tR\acountry\x12\x10\n" +
 	"\x03dob\x18\a \x01(\tR\x03dob\x12\x18\n" +
 	"\aexpires\x18\b \x01(\tR\aexpires\x12\x12\n" +

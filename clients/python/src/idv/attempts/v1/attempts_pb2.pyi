@@ -124,14 +124,16 @@ class AttemptEvent(_message.Message):
     def __init__(self, event_id: _Optional[str] = ..., sequence: _Optional[int] = ..., receive_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., vendor: _Optional[_Union[Vendor, str]] = ..., attempt_id: _Optional[str] = ..., attempt_state: _Optional[_Union[AttemptState, str]] = ..., started: _Optional[_Union[Started, _Mapping]] = ..., completed: _Optional[_Union[Completed, _Mapping]] = ..., failed: _Optional[_Union[Failed, _Mapping]] = ..., expired: _Optional[_Union[Expired, _Mapping]] = ..., passport: _Optional[_Union[_ableid_pb2.Passport, _Mapping]] = ..., photo: _Optional[_Union[_ableid_pb2.Photo, _Mapping]] = ..., registration: _Optional[_Union[_ableid_pb2.Address, _Mapping]] = ..., person: _Optional[_Union[_ableid_pb2.Person, _Mapping]] = ..., data_failed: _Optional[_Union[DataFailed, _Mapping]] = ..., baf_status_changed: _Optional[_Union[BafStatusChanged, _Mapping]] = ..., baf_attempt_added: _Optional[_Union[BafAttemptAdded, _Mapping]] = ..., user_returned: _Optional[_Union[UserReturned, _Mapping]] = ..., raw: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class Started(_message.Message):
-    __slots__ = ("transaction_id", "url", "expire_time")
+    __slots__ = ("transaction_id", "url", "expire_time", "lang")
     TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
     URL_FIELD_NUMBER: _ClassVar[int]
     EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    LANG_FIELD_NUMBER: _ClassVar[int]
     transaction_id: str
     url: str
     expire_time: _timestamp_pb2.Timestamp
-    def __init__(self, transaction_id: _Optional[str] = ..., url: _Optional[str] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    lang: str
+    def __init__(self, transaction_id: _Optional[str] = ..., url: _Optional[str] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lang: _Optional[str] = ...) -> None: ...
 
 class Completed(_message.Message):
     __slots__ = ("status_code", "type", "message", "redirect", "transaction_id")

@@ -349,12 +349,12 @@ class MotionControlInfo(_message.Message):
     def __init__(self, pattern: _Optional[str] = ..., result: _Optional[bool] = ...) -> None: ...
 
 class DvsDocument(_message.Message):
-    __slots__ = ("abbr3_country", "abbr_country", "address", "city", "country", "dob", "expires", "eyes", "family_name", "first_name", "full_name", "gender", "hair", "height", "id", "id_type", "issued", "middle_name", "postal_box", "state", "issued_by", "template", "weight", "zip", "private_name")
+    __slots__ = ("abbr3_country", "abbr_country", "address", "city", "document_class", "country", "dob", "expires", "eyes", "family_name", "first_name", "full_name", "gender", "hair", "height", "id", "id_type", "issued", "middle_name", "postal_box", "state", "issued_by", "template", "weight", "zip", "private_name")
     ABBR3_COUNTRY_FIELD_NUMBER: _ClassVar[int]
     ABBR_COUNTRY_FIELD_NUMBER: _ClassVar[int]
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     CITY_FIELD_NUMBER: _ClassVar[int]
-    CLASS_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_CLASS_FIELD_NUMBER: _ClassVar[int]
     COUNTRY_FIELD_NUMBER: _ClassVar[int]
     DOB_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_FIELD_NUMBER: _ClassVar[int]
@@ -380,6 +380,7 @@ class DvsDocument(_message.Message):
     abbr_country: str
     address: str
     city: str
+    document_class: str
     country: str
     dob: str
     expires: str
@@ -401,7 +402,7 @@ class DvsDocument(_message.Message):
     weight: str
     zip: str
     private_name: str
-    def __init__(self, abbr3_country: _Optional[str] = ..., abbr_country: _Optional[str] = ..., address: _Optional[str] = ..., city: _Optional[str] = ..., country: _Optional[str] = ..., dob: _Optional[str] = ..., expires: _Optional[str] = ..., eyes: _Optional[str] = ..., family_name: _Optional[str] = ..., first_name: _Optional[str] = ..., full_name: _Optional[str] = ..., gender: _Optional[str] = ..., hair: _Optional[str] = ..., height: _Optional[str] = ..., id: _Optional[str] = ..., id_type: _Optional[str] = ..., issued: _Optional[str] = ..., middle_name: _Optional[str] = ..., postal_box: _Optional[str] = ..., state: _Optional[str] = ..., issued_by: _Optional[str] = ..., template: _Optional[str] = ..., weight: _Optional[str] = ..., zip: _Optional[str] = ..., private_name: _Optional[str] = ..., **kwargs) -> None: ...
+    def __init__(self, abbr3_country: _Optional[str] = ..., abbr_country: _Optional[str] = ..., address: _Optional[str] = ..., city: _Optional[str] = ..., document_class: _Optional[str] = ..., country: _Optional[str] = ..., dob: _Optional[str] = ..., expires: _Optional[str] = ..., eyes: _Optional[str] = ..., family_name: _Optional[str] = ..., first_name: _Optional[str] = ..., full_name: _Optional[str] = ..., gender: _Optional[str] = ..., hair: _Optional[str] = ..., height: _Optional[str] = ..., id: _Optional[str] = ..., id_type: _Optional[str] = ..., issued: _Optional[str] = ..., middle_name: _Optional[str] = ..., postal_box: _Optional[str] = ..., state: _Optional[str] = ..., issued_by: _Optional[str] = ..., template: _Optional[str] = ..., weight: _Optional[str] = ..., zip: _Optional[str] = ..., private_name: _Optional[str] = ...) -> None: ...
 
 class InvalidDataError(_message.Message):
     __slots__ = ("code", "message", "description")
