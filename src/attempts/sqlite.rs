@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use prost::Message;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
@@ -452,16 +452,11 @@ impl EventStore for SqliteStore {
     }
 }
 
-/// How long ago a time was, for logs.
-pub fn age(time: &prost_types::Timestamp) -> Duration {
-    let ms = millis(SystemTime::now()) - timestamp_millis(time);
-    Duration::from_millis(ms.max(0) as u64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::proto::attempts::{Completed, Failed, Started};
+    use std::time::Duration;
 
     fn event(id: &str, kind: Kind) -> NewEvent {
         NewEvent { event_id: id.into(), kind, raw: None }
