@@ -7,7 +7,7 @@
 //	IDV_GATEWAY_HTTP           http://host:port of its HTTP listener (sandbox pages)
 //	IDV_GATEWAY_PROXY_ADDR     host:port of scripts/tcp_proxy.py in front of the gRPC listener
 //	IDV_GATEWAY_PROXY_CONTROL  http://host:port of the proxy's control API (POST /drop)
-//	IDV_ALLOW_PENDING=1        skip, instead of fail, where the gateway lacks a feature
-//	                           (UNIMPLEMENTED, a sandbox vendor not configured, a sandbox
-//	                           page that answers 404)
+//
+// A call the gateway does not provide (UNIMPLEMENTED, a sandbox vendor not configured, a
+// sandbox page that answers 404) fails the test that needs it.
 package integration

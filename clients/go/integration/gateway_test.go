@@ -90,26 +90,39 @@ func ctx(t *testing.T, d time.Duration) context.Context {
 	return c
 }
 
-// pending fails the test on err, or skips it when the error says that the gateway lacks
-// the feature yet and IDV_ALLOW_PENDING=1: UNIMPLEMENTED, a vendor the sandbox does not
-// configure (UPSTREAM_NOT_CONFIGURED), or a sandbox without a public_url (see noPublicURL).
-func pending(t *testing.T, err error, what string) {
+// must fails the test when err is not nil, naming the call. When the error says that the
+// gateway lacks what the test needs (see missingFeature), the message says so.
+func must(t *testing.T, err error, what string) {
 	t.Helper()
 	if err == nil {
 		return
 	}
-	d, _ := idvgateway.DetailsOf(err)
-	missing := d != nil && (d.Code == codes.Unimplemented ||
-		(d.Code == codes.FailedPrecondition && d.Reason == "UPSTREAM_NOT_CONFIGURED") ||
-		noPublicURL(d))
-	if missing && os.Getenv("IDV_ALLOW_PENDING") == "1" {
-		t.Skipf("PENDING: %s: the gateway does not provide it yet: %v", what, err)
+	if why := missingFeature(err); why != "" {
+		t.Fatalf("%s: the gateway does not provide what this test needs (%s): %v", what, why, err)
 	}
 	t.Fatalf("%s: %v", what, err)
 }
 
+// missingFeature tells why err means a missing gateway feature rather than a wrong answer:
+// UNIMPLEMENTED, a vendor the sandbox does not configure (UPSTREAM_NOT_CONFIGURED), or a
+// sandbox without a public_url (see noPublicURL). Empty for any other error.
+func missingFeature(err error) string {
+	d, ok := idvgateway.DetailsOf(err)
+	switch {
+	case !ok:
+		return ""
+	case d.Code == codes.Unimplemented:
+		return "UNIMPLEMENTED"
+	case d.Code == codes.FailedPrecondition && d.Reason == "UPSTREAM_NOT_CONFIGURED":
+		return "vendor not configured: UPSTREAM_NOT_CONFIGURED"
+	case noPublicURL(d):
+		return "no public_url, so no AbleID completion hook"
+	}
+	return ""
+}
+
 // noPublicURL tells whether the only complaint is that the gateway has no public_url, so
-// it cannot add its own AbleID completion hook: a sandbox that does not set it yet.
+// it cannot add its own AbleID completion hook: a sandbox that does not set it.
 func noPublicURL(d *idvgateway.ErrorDetails) bool {
 	if d.Code != codes.InvalidArgument || len(d.FieldViolations) == 0 {
 		return false
@@ -141,8 +154,8 @@ func post(t *testing.T, url string) {
 	_ = resp.Body.Close()
 	switch {
 	case resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusSeeOther:
-	case resp.StatusCode == http.StatusNotFound && os.Getenv("IDV_ALLOW_PENDING") == "1":
-		t.Skipf("PENDING: sandbox page POST %s answers 404: not served yet", url)
+	case resp.StatusCode == http.StatusNotFound:
+		t.Fatalf("POST %s: 404: the gateway does not serve this sandbox page (serve --sandbox?): %s", url, body)
 	default:
 		t.Fatalf("POST %s: %s: %s", url, resp.Status, body)
 	}
@@ -153,7 +166,7 @@ func (g *gateway) startResident(t *testing.T) *ableidv1.StartResidentCheckRespon
 	resp, err := g.ableid.StartResidentCheck(ctx(t, 15*time.Second), &ableidv1.StartResidentCheckRequest{
 		TransactionId: uniqueID("go-it"), Pinfl: pinfl, BirthDate: birthDate,
 	})
-	pending(t, err, "AbleIdService.StartResidentCheck")
+	must(t, err, "AbleIdService.StartResidentCheck")
 	if resp.GetAttemptId() == "" || resp.GetFullUrl() == "" {
 		t.Fatalf("StartResidentCheck: no attempt id or page: %v", resp)
 	}
@@ -165,7 +178,7 @@ func (g *gateway) createApplicant(t *testing.T) *bafv1.CreateApplicantResponse {
 	resp, err := g.baf.CreateApplicant(ctx(t, 15*time.Second), &bafv1.CreateApplicantRequest{
 		FirstName: "Go", LastName: "Client", ReferenceId: uniqueID("go-it"),
 	})
-	pending(t, err, "ApplicantService.CreateApplicant")
+	must(t, err, "ApplicantService.CreateApplicant")
 	if resp.GetApplicantId() == "" {
 		t.Fatalf("CreateApplicant: no applicant id: %v", resp)
 	}
@@ -184,7 +197,7 @@ func TestApplicantServiceCreateAndGet(t *testing.T) {
 	g := newGateway(t)
 	created := g.createApplicant(t)
 	got, err := g.baf.GetApplicant(ctx(t, 15*time.Second), &bafv1.GetApplicantRequest{ApplicantId: created.GetApplicantId()})
-	pending(t, err, "ApplicantService.GetApplicant")
+	must(t, err, "ApplicantService.GetApplicant")
 	if got.GetApplicant().GetApplicantId() != created.GetApplicantId() {
 		t.Errorf("GetApplicant = %v, want id %s", got, created.GetApplicantId())
 	}
@@ -196,7 +209,7 @@ func TestValidationServiceRegisterFace(t *testing.T) {
 	resp, err := g.validate.RegisterFace(ctx(t, 15*time.Second), &bafv1.RegisterFaceRequest{
 		ApplicantId: created.GetApplicantId(), FaceImageBase64: tinyJPEG,
 	})
-	pending(t, err, "ValidationService.RegisterFace")
+	must(t, err, "ValidationService.RegisterFace")
 	if resp.GetResult() == nil {
 		t.Errorf("RegisterFace: no result: %v", resp)
 	}
@@ -206,7 +219,7 @@ func TestVerificationServiceListVerifications(t *testing.T) {
 	g := newGateway(t)
 	c := idvgateway.WithB2CoreToken(ctx(t, 15*time.Second), "sandbox-client-token")
 	resp, err := g.b2core.ListVerifications(c, &b2corev1.ListVerificationsRequest{})
-	pending(t, err, "VerificationService.ListVerifications")
+	must(t, err, "VerificationService.ListVerifications")
 	if resp.GetTotal() < int32(len(resp.GetData())) {
 		t.Errorf("total %d < %d items", resp.GetTotal(), len(resp.GetData()))
 	}
@@ -218,7 +231,7 @@ func TestAttemptServiceGetAttempt(t *testing.T) {
 	resp, err := g.attempts.GetAttempt(ctx(t, 15*time.Second), &attemptsv1.GetAttemptRequest{
 		Attempt: &attemptsv1.GetAttemptRequest_AbleidAttemptId{AbleidAttemptId: started.GetAttemptId()},
 	})
-	pending(t, err, "AttemptService.GetAttempt")
+	must(t, err, "AttemptService.GetAttempt")
 	a := resp.GetAttempt()
 	if a.GetAttemptId() != started.GetAttemptId() || a.GetVendor() != attemptsv1.Vendor_VENDOR_ABLEID ||
 		a.GetState() != attemptsv1.AttemptState_ATTEMPT_STATE_PENDING || a.GetTerminal() || a.GetLastSequence() < 1 {
@@ -226,7 +239,7 @@ func TestAttemptServiceGetAttempt(t *testing.T) {
 	}
 }
 
-// Runs today: validation happens in the gateway before any vendor is needed.
+// Validation happens in the gateway itself, before any vendor is called.
 func TestInvalidRequestHasFieldViolations(t *testing.T) {
 	g := newGateway(t)
 	_, err := g.ableid.StartResidentCheck(ctx(t, 15*time.Second), &ableidv1.StartResidentCheckRequest{
@@ -252,7 +265,7 @@ func TestApplicantServiceDownloadAttemptVideo(t *testing.T) {
 	var attempt *bafv1.Attempt
 	for deadline := time.Now().Add(10 * time.Second); attempt == nil; time.Sleep(200 * time.Millisecond) {
 		list, err := g.baf.ListApplicantAttempts(ctx(t, 15*time.Second), &bafv1.ListApplicantAttemptsRequest{ApplicantId: created.GetApplicantId()})
-		pending(t, err, "ApplicantService.ListApplicantAttempts")
+		must(t, err, "ApplicantService.ListApplicantAttempts")
 		if n := len(list.GetAttempts()); n > 0 {
 			attempt = list.GetAttempts()[n-1]
 		} else if time.Now().After(deadline) {
@@ -263,7 +276,7 @@ func TestApplicantServiceDownloadAttemptVideo(t *testing.T) {
 	stream, err := g.baf.DownloadAttemptVideo(ctx(t, 60*time.Second), &bafv1.DownloadAttemptVideoRequest{
 		ApplicantId: created.GetApplicantId(), AttemptId: attempt.GetAttemptId(),
 	})
-	pending(t, err, "ApplicantService.DownloadAttemptVideo")
+	must(t, err, "ApplicantService.DownloadAttemptVideo")
 	var total, declared int64
 	var chunks int
 	for {
@@ -271,7 +284,7 @@ func TestApplicantServiceDownloadAttemptVideo(t *testing.T) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		pending(t, err, "ApplicantService.DownloadAttemptVideo")
+		must(t, err, "ApplicantService.DownloadAttemptVideo")
 		if chunks == 0 {
 			declared = msg.GetContentLength()
 			if msg.GetContentType() == "" {
@@ -390,7 +403,7 @@ func TestAbleIdWatchAcrossDisconnects(t *testing.T) {
 					return ev
 				}
 			case err := <-done:
-				pending(t, err, "AttemptService.WatchAttempt")
+				must(t, err, "AttemptService.WatchAttempt")
 				t.Fatalf("watch ended before a %q event; got %d events", kind, len(all))
 			case <-timeout:
 				t.Fatalf("no %q event within 30s; got %d events", kind, len(all))
@@ -436,7 +449,7 @@ func TestAbleIdWatchAcrossDisconnects(t *testing.T) {
 	_, err := g.ableid.RequestPassport(ctx(t, 15*time.Second), &ableidv1.RequestPassportRequest{
 		AttemptId: started.GetAttemptId(), Pinfl: pinfl, BirthDate: birthDate,
 	})
-	pending(t, err, "AbleIdService.RequestPassport")
+	must(t, err, "AbleIdService.RequestPassport")
 	passport := waitFor("passport")
 	if passport.GetPassport() == nil {
 		t.Errorf("passport event without a passport")

@@ -6,7 +6,9 @@ Skipped unless IDV_GATEWAY_ADDR is set. Environment:
     IDV_GATEWAY_HTTP           http://host:port of its HTTP listener (sandbox pages)
     IDV_GATEWAY_PROXY_ADDR     host:port of scripts/tcp_proxy.py in front of the gRPC listener
     IDV_GATEWAY_PROXY_CONTROL  http://host:port of the proxy's control API (POST /drop)
-    IDV_ALLOW_PENDING=1        skip, instead of fail, where the gateway lacks a feature yet
+
+A call the gateway does not provide (UNIMPLEMENTED, a sandbox vendor not configured, a
+sandbox page that answers 404) fails the test that needs it.
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ from idv_gateway import AttemptWatch, Reconnect, b2core_metadata, error_details
 
 ADDR = os.environ.get("IDV_GATEWAY_ADDR", "")
 HTTP = os.environ.get("IDV_GATEWAY_HTTP", "").rstrip("/")
-ALLOW_PENDING = os.environ.get("IDV_ALLOW_PENDING") == "1"
 PINFL = "31205901234567"
 BIRTH_DATE = "12.05.1990"
 # A valid 1x1 JPEG, for calls that need a face image.
@@ -46,23 +47,35 @@ TINY_JPEG = bytes.fromhex(
 pytestmark = pytest.mark.skipif(not ADDR, reason="IDV_GATEWAY_ADDR is not set: run scripts/test-clients")
 
 
-def pending(err: grpc.RpcError, what: str) -> NoReturn:
-    """Skips when the error says the gateway lacks the feature yet (and pending is
-    allowed): UNIMPLEMENTED, a vendor the sandbox does not configure, or a sandbox without
-    public_url (so it cannot add its own AbleID hook). Raises the error otherwise."""
+def missing_feature(err: grpc.RpcError) -> str:
+    """Why err means a missing gateway feature rather than a wrong answer: UNIMPLEMENTED, a
+    vendor the sandbox does not configure, or a sandbox without public_url (so it cannot
+    add its own AbleID hook). Empty for any other error."""
     d = error_details(err)
-    missing = d is not None and (
-        d.code == grpc.StatusCode.UNIMPLEMENTED
-        or (d.code == grpc.StatusCode.FAILED_PRECONDITION and d.reason == "UPSTREAM_NOT_CONFIGURED")
-        or (
-            d.code == grpc.StatusCode.INVALID_ARGUMENT
-            and bool(d.field_violations)
-            and all(v.field == "hooks" and "public_url" in v.description for v in d.field_violations)
-        )
-    )
-    if missing and ALLOW_PENDING:
-        pytest.skip(f"PENDING: {what}: the gateway does not provide it yet: {d.code.name if d else ''}: {d.message if d else err}")
-    raise err
+    if d is None:
+        return ""
+    if d.code == grpc.StatusCode.UNIMPLEMENTED:
+        return "UNIMPLEMENTED"
+    if d.code == grpc.StatusCode.FAILED_PRECONDITION and d.reason == "UPSTREAM_NOT_CONFIGURED":
+        return "vendor not configured: UPSTREAM_NOT_CONFIGURED"
+    if (
+        d.code == grpc.StatusCode.INVALID_ARGUMENT
+        and bool(d.field_violations)
+        and all(v.field == "hooks" and "public_url" in v.description for v in d.field_violations)
+    ):
+        return "no public_url, so no AbleID completion hook"
+    return ""
+
+
+def call_failed(err: grpc.RpcError, what: str) -> NoReturn:
+    """Fails the test on a call's error, naming the call (and saying so when the gateway
+    lacks what the test needs)."""
+    d = error_details(err)
+    status = f"{d.code.name}: {d.message}" if d else repr(err)
+    why = missing_feature(err)
+    if why:
+        raise AssertionError(f"{what}: the gateway does not provide what this test needs ({why}): {status}") from err
+    raise AssertionError(f"{what}: {status}") from err
 
 
 def unique(prefix: str) -> str:
@@ -84,8 +97,7 @@ def post(url: str) -> None:
             status = resp.status
     except urllib.error.HTTPError as err:
         status = err.code
-        if status == 404 and ALLOW_PENDING:
-            pytest.skip(f"PENDING: sandbox page POST {url} answers 404: not served yet")
+    assert status != 404, f"POST {url}: HTTP 404: the gateway does not serve this sandbox page (serve --sandbox?)"
     assert status in (200, 303), f"POST {url}: HTTP {status}"
 
 
@@ -102,7 +114,7 @@ def start_resident(channel: grpc.Channel) -> ableid_pb2.StartResidentCheckRespon
             timeout=15,
         )
     except grpc.RpcError as err:
-        pending(err, "AbleIdService.StartResidentCheck")
+        call_failed(err, "AbleIdService.StartResidentCheck")
     assert resp.attempt_id and resp.full_url, resp
     return resp
 
@@ -114,7 +126,7 @@ def create_applicant(channel: grpc.Channel) -> applicants_pb2.CreateApplicantRes
             timeout=15,
         )
     except grpc.RpcError as err:
-        pending(err, "ApplicantService.CreateApplicant")
+        call_failed(err, "ApplicantService.CreateApplicant")
     assert resp.applicant_id, resp
     return resp
 
@@ -131,7 +143,7 @@ def test_applicant_service_create_and_get(channel: grpc.Channel) -> None:
             applicants_pb2.GetApplicantRequest(applicant_id=created.applicant_id), timeout=15
         )
     except grpc.RpcError as err:
-        pending(err, "ApplicantService.GetApplicant")
+        call_failed(err, "ApplicantService.GetApplicant")
     assert got.applicant.applicant_id == created.applicant_id
 
 
@@ -143,7 +155,7 @@ def test_validation_service_register_face(channel: grpc.Channel) -> None:
             timeout=15,
         )
     except grpc.RpcError as err:
-        pending(err, "ValidationService.RegisterFace")
+        call_failed(err, "ValidationService.RegisterFace")
     assert resp.HasField("result")
 
 
@@ -153,7 +165,7 @@ def test_verification_service_list_verifications(channel: grpc.Channel) -> None:
             verifications_pb2.ListVerificationsRequest(), metadata=b2core_metadata("sandbox-client-token"), timeout=15
         )
     except grpc.RpcError as err:
-        pending(err, "VerificationService.ListVerifications")
+        call_failed(err, "VerificationService.ListVerifications")
     assert resp.total >= len(resp.data)
 
 
@@ -164,14 +176,14 @@ def test_attempt_service_get_attempt(channel: grpc.Channel) -> None:
             attempts_pb2.GetAttemptRequest(ableid_attempt_id=started.attempt_id), timeout=15
         )
     except grpc.RpcError as err:
-        pending(err, "AttemptService.GetAttempt")
+        call_failed(err, "AttemptService.GetAttempt")
     a = resp.attempt
     assert a.attempt_id == started.attempt_id and a.vendor == attempts_pb2.VENDOR_ABLEID
     assert a.state == attempts_pb2.ATTEMPT_STATE_PENDING and not a.terminal and a.last_sequence >= 1
 
 
 def test_invalid_request_has_field_violations(channel: grpc.Channel) -> None:
-    """Runs today: validation happens in the gateway before any vendor is needed."""
+    """Validation happens in the gateway itself, before any vendor is called."""
     with pytest.raises(grpc.RpcError) as caught:
         ableid_pb2_grpc.AbleIdServiceStub(channel).StartResidentCheck(
             ableid_pb2.StartResidentCheckRequest(transaction_id=unique("py-it"), pinfl="12345", birth_date=BIRTH_DATE),
@@ -194,7 +206,7 @@ def test_applicant_service_download_attempt_video(channel: grpc.Channel) -> None
                 applicants_pb2.ListApplicantAttemptsRequest(applicant_id=created.applicant_id), timeout=15
             )
         except grpc.RpcError as err:
-            pending(err, "ApplicantService.ListApplicantAttempts")
+            call_failed(err, "ApplicantService.ListApplicantAttempts")
         if listed.attempts:
             attempt = listed.attempts[-1]
             break
@@ -213,7 +225,7 @@ def test_applicant_service_download_attempt_video(channel: grpc.Channel) -> None
             chunks += 1
             total += len(msg.chunk)
     except grpc.RpcError as err:
-        pending(err, "ApplicantService.DownloadAttemptVideo")
+        call_failed(err, "ApplicantService.DownloadAttemptVideo")
     assert total > 0, f"downloaded 0 bytes in {chunks} messages"
     assert declared in (0, total), f"downloaded {total} bytes, content_length says {declared}"
 
@@ -284,7 +296,7 @@ def test_ableid_watch_across_disconnects(channel: grpc.Channel) -> None:
                 except queue.Empty:
                     pytest.fail(f"no {kind!r} event within 30s; got {len(received)} events")
                 if isinstance(item, grpc.RpcError):
-                    pending(item, "AttemptService.WatchAttempt")
+                    call_failed(item, "AttemptService.WatchAttempt")
                 if item is None or isinstance(item, BaseException):
                     pytest.fail(f"watch ended before a {kind!r} event: {item!r}")
                 received.append(item)
@@ -318,7 +330,7 @@ def test_ableid_watch_across_disconnects(channel: grpc.Channel) -> None:
                     timeout=15,
                 )
             except grpc.RpcError as err:
-                pending(err, "AbleIdService.RequestPassport")
+                call_failed(err, "AbleIdService.RequestPassport")
             passport = wait_for("passport")
             assert passport.HasField("passport")
         finally:

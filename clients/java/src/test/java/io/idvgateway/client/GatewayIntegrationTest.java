@@ -54,7 +54,6 @@ import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -65,15 +64,15 @@ import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
  *
  * <p>Disabled unless IDV_GATEWAY_ADDR is set. Environment: IDV_GATEWAY_ADDR (gRPC host:port),
  * IDV_GATEWAY_HTTP (http://host:port of the sandbox pages), IDV_GATEWAY_PROXY_ADDR and
- * IDV_GATEWAY_PROXY_CONTROL (scripts/tcp_proxy.py), IDV_ALLOW_PENDING=1 (skip, instead of fail,
- * where the gateway lacks a feature yet).
+ * IDV_GATEWAY_PROXY_CONTROL (scripts/tcp_proxy.py). A call the gateway does not provide
+ * (UNIMPLEMENTED, a sandbox vendor not configured, a sandbox page that answers 404) fails the test
+ * that needs it.
  */
 @EnabledIfEnvironmentVariable(named = "IDV_GATEWAY_ADDR", matches = ".+")
 @Timeout(120)
 class GatewayIntegrationTest {
   private static final String PINFL = "31205901234567";
   private static final String BIRTH_DATE = "12.05.1990";
-  private static final boolean ALLOW_PENDING = "1".equals(System.getenv("IDV_ALLOW_PENDING"));
   private static final String HTTP = trimSlash(System.getenv().getOrDefault("IDV_GATEWAY_HTTP", ""));
   /** A valid 1x1 JPEG, for calls that need a face image. */
   private static final ByteString TINY_JPEG =
@@ -105,32 +104,52 @@ class GatewayIntegrationTest {
     return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
   }
 
-  /**
-   * Runs a call; when it fails because the gateway lacks the feature yet (UNIMPLEMENTED, a vendor
-   * the sandbox does not configure, or a sandbox without public_url so it cannot add its own AbleID
-   * hook) and pending is allowed, the test is skipped; otherwise the error fails it.
-   */
+  /** Runs a call; its error fails the test, naming the call (see {@link #callFailed}). */
   private static <T> T call(String what, Supplier<T> rpc) {
     try {
       return rpc.get();
     } catch (StatusRuntimeException e) {
-      throw pending(what, e);
+      throw callFailed(what, e);
     }
   }
 
-  private static StatusRuntimeException pending(String what, StatusRuntimeException e) {
-    ErrorDetails d = ErrorDetails.from(e).orElseThrow(() -> e);
-    boolean missing =
-        d.code() == Status.Code.UNIMPLEMENTED
-            || (d.code() == Status.Code.FAILED_PRECONDITION && d.reason().equals("UPSTREAM_NOT_CONFIGURED"))
-            || (d.code() == Status.Code.INVALID_ARGUMENT
-                && !d.fieldViolations().isEmpty()
-                && d.fieldViolations().stream()
-                    .allMatch(v -> v.field().equals("hooks") && v.description().contains("public_url")));
-    if (missing && ALLOW_PENDING) {
-      Assumptions.abort("PENDING: " + what + ": the gateway does not provide it yet: " + d);
+  /**
+   * The failure of a test on a call's error, which says so when the error means that the gateway
+   * lacks what the test needs (see {@link #missingFeature}).
+   */
+  private static AssertionError callFailed(String what, StatusRuntimeException e) {
+    String why = missingFeature(e);
+    String status = ErrorDetails.from(e).map(Object::toString).orElse(e.toString());
+    return new AssertionError(
+        why.isEmpty()
+            ? what + ": " + status
+            : what + ": the gateway does not provide what this test needs (" + why + "): " + status,
+        e);
+  }
+
+  /**
+   * Why an error means a missing gateway feature rather than a wrong answer: UNIMPLEMENTED, a
+   * vendor the sandbox does not configure, or a sandbox without public_url (so it cannot add its
+   * own AbleID hook). Empty for any other error.
+   */
+  private static String missingFeature(StatusRuntimeException e) {
+    ErrorDetails d = ErrorDetails.from(e).orElse(null);
+    if (d == null) {
+      return "";
     }
-    return e;
+    if (d.code() == Status.Code.UNIMPLEMENTED) {
+      return "UNIMPLEMENTED";
+    }
+    if (d.code() == Status.Code.FAILED_PRECONDITION && d.reason().equals("UPSTREAM_NOT_CONFIGURED")) {
+      return "vendor not configured: UPSTREAM_NOT_CONFIGURED";
+    }
+    if (d.code() == Status.Code.INVALID_ARGUMENT
+        && !d.fieldViolations().isEmpty()
+        && d.fieldViolations().stream()
+            .allMatch(v -> v.field().equals("hooks") && v.description().contains("public_url"))) {
+      return "no public_url, so no AbleID completion hook";
+    }
+    return "";
   }
 
   private static String unique(String prefix) {
@@ -149,9 +168,9 @@ class GatewayIntegrationTest {
     c.getOutputStream().close();
     int status = c.getResponseCode();
     c.disconnect();
-    if (status == 404 && ALLOW_PENDING) {
-      Assumptions.abort("PENDING: sandbox page POST " + url + " answers 404: not served yet");
-    }
+    assertTrue(
+        status != 404,
+        "POST " + url + ": HTTP 404: the gateway does not serve this sandbox page (serve --sandbox?)");
     assertTrue(status == 200 || status == 303, "POST " + url + ": HTTP " + status);
   }
 
@@ -255,7 +274,7 @@ class GatewayIntegrationTest {
     assertTrue(a.getLastSequence() >= 1);
   }
 
-  /** Runs today: validation happens in the gateway before any vendor is needed. */
+  /** Validation happens in the gateway itself, before any vendor is called. */
   @Test
   void invalidRequestHasFieldViolations() {
     StatusRuntimeException e =
@@ -321,7 +340,7 @@ class GatewayIntegrationTest {
         total += msg.getChunk().size();
       }
     } catch (StatusRuntimeException e) {
-      throw pending("ApplicantService.DownloadAttemptVideo", e);
+      throw callFailed("ApplicantService.DownloadAttemptVideo", e);
     }
     assertTrue(total > 0, "downloaded 0 bytes in " + chunks + " messages");
     assertTrue(declared == 0 || declared == total, "downloaded " + total + " bytes, content_length says " + declared);
@@ -417,7 +436,7 @@ class GatewayIntegrationTest {
                 fail("no " + kind + " event within 30s; got " + received.size() + " events");
               }
               if (item instanceof StatusRuntimeException e) {
-                throw pending("AttemptService.WatchAttempt", e);
+                throw callFailed("AttemptService.WatchAttempt", e);
               }
               if (!(item instanceof AttemptEvent ev)) {
                 fail("watch ended before a " + kind + " event: " + item);
