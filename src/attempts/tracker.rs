@@ -256,7 +256,7 @@ impl Tracker {
         {
             return Ok(attempt);
         }
-        Err(ApiError::new(Code::NotFound, GATEWAY_DOMAIN, "ATTEMPT_NOT_FOUND", format!("no attempt {key}")))
+        Err(ApiError::not_found("ATTEMPT_NOT_FOUND", format!("no attempt {key}")))
     }
 
     /// One page of the attempt's events.

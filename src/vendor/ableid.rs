@@ -240,11 +240,6 @@ fn classify(refusal: &Refusal) -> Option<(Code, &'static str)> {
         .map(|(_, name, grpc)| (*grpc, *name))
 }
 
-/// The gRPC code AbleID's `statusCode` means, for hooks that report a failure.
-pub fn error_name(status_code: i64) -> Option<&'static str> {
-    ERRORS.iter().find(|(code, ..)| *code == status_code).map(|(_, name, _)| *name)
-}
-
 /// The typed form of AbleID's `passportType`.
 pub fn passport_type(raw: &str) -> pb::PassportType {
     pb::PassportType::from_str_name(&format!("PASSPORT_TYPE_{raw}")).unwrap_or(pb::PassportType::Unspecified)
