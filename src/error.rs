@@ -1,29 +1,61 @@
-//! The one error type handlers return, and its translation into Google's richer error
-//! model: every status carries exactly one `ErrorInfo`, plus `BadRequest` for local
-//! validation failures and `RetryInfo` when a vendor asked to wait.
+//! The gateway's one error type, shared by the core and the providers.
+//!
+//! An [`ApiError`] says what went wrong in the terms of Google's richer error model —
+//! a code, exactly one `ErrorInfo` (reason, domain, metadata), `BadRequest` field
+//! violations for local validation failures, `RetryInfo` when a vendor or the gateway asks
+//! to wait — but it does not depend on the transport: [`crate::grpc::status`] turns it
+//! into a `tonic::Status`, once, at the gRPC edge.
 //!
 //! Messages are built only from vendor codes, vendor messages and field names, never from
-//! request values, so a status can be logged or shown without leaking personal data.
+//! request values, so an error can be logged or shown without leaking personal data.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use tonic::{Code, Status};
-use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
-
 /// `ErrorInfo.domain` of errors the gateway raises itself.
 pub const GATEWAY_DOMAIN: &str = "idv-gateway";
 
-/// An error on its way to a gRPC caller. Boxed, so the `Result`s that carry it stay
-/// small on the success path; its fields are reached through `Deref`.
+/// What kind of failure an error is: the gRPC status codes the gateway uses, named
+/// without depending on a transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// The request is wrong; sending it again will not help.
+    InvalidArgument,
+    /// The system is not in a state the request needs (an expired session, a finished
+    /// applicant).
+    FailedPrecondition,
+    /// No such thing, or not the caller's.
+    NotFound,
+    /// Already exists.
+    AlreadyExists,
+    /// Conflicting concurrent change.
+    Aborted,
+    /// The caller is not authenticated (or the vendor refused the gateway's credentials).
+    Unauthenticated,
+    /// The caller may not do this.
+    PermissionDenied,
+    /// A quota, limit or size was exceeded.
+    ResourceExhausted,
+    /// Try again later: a vendor or the event log is unavailable.
+    Unavailable,
+    /// The deadline passed before an answer.
+    DeadlineExceeded,
+    /// Not implemented by the vendor.
+    Unimplemented,
+    /// A fault inside the gateway or an answer it cannot read.
+    Internal,
+}
+
+/// An error on its way to a caller. Boxed, so the `Result`s that carry it stay small on
+/// the success path; its fields are reached through `Deref`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError(Box<ErrorBody>);
 
 /// What an [`ApiError`] says.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ErrorBody {
-    /// gRPC status code.
-    pub code: Code,
+    /// The kind of failure (the gRPC status code).
+    pub code: ErrorCode,
     /// Human-readable message; never holds request values.
     pub message: String,
     /// `ErrorInfo.reason`: UPPER_SNAKE, the vendor's `type` where it has one.
@@ -34,14 +66,14 @@ pub struct ErrorBody {
     pub metadata: HashMap<String, String>,
     /// `BadRequest` field violations: (field path, description).
     pub violations: Vec<(String, String)>,
-    /// `RetryInfo.retry_delay`, from a vendor's `Retry-After`.
+    /// `RetryInfo.retry_delay`.
     pub retry_after: Option<Duration>,
 }
 
 impl ApiError {
     /// An error with no details beyond its `ErrorInfo`.
     pub fn new(
-        code: Code,
+        code: ErrorCode,
         domain: impl Into<String>,
         reason: impl Into<String>,
         message: impl Into<String>,
@@ -62,7 +94,7 @@ impl ApiError {
     pub fn invalid(violations: Vec<(String, String)>) -> Self {
         let fields: Vec<&str> = violations.iter().map(|(f, _)| f.as_str()).collect();
         let mut error = Self::new(
-            Code::InvalidArgument,
+            ErrorCode::InvalidArgument,
             GATEWAY_DOMAIN,
             "INVALID_ARGUMENT",
             format!("invalid request: {}", fields.join(", ")),
@@ -73,13 +105,20 @@ impl ApiError {
 
     /// `NOT_FOUND` raised by the gateway itself.
     pub fn not_found(reason: &str, message: impl Into<String>) -> Self {
-        Self::new(Code::NotFound, GATEWAY_DOMAIN, reason, message)
+        Self::new(ErrorCode::NotFound, GATEWAY_DOMAIN, reason, message)
     }
 
     /// `INTERNAL` for a failure inside the gateway; the cause goes to the log, not the
     /// caller.
     pub fn internal(what: &str) -> Self {
-        Self::new(Code::Internal, GATEWAY_DOMAIN, "INTERNAL", what)
+        Self::new(ErrorCode::Internal, GATEWAY_DOMAIN, "INTERNAL", what)
+    }
+
+    /// `UNAVAILABLE` raised by the gateway itself, with a `RetryInfo` delay.
+    pub fn unavailable(reason: &str, message: impl Into<String>, retry_after: Duration) -> Self {
+        let mut error = Self::new(ErrorCode::Unavailable, GATEWAY_DOMAIN, reason, message);
+        error.retry_after = Some(retry_after);
+        error
     }
 
     /// Adds one `ErrorInfo.metadata` entry.
@@ -102,43 +141,9 @@ impl std::ops::DerefMut for ApiError {
     }
 }
 
-impl From<ApiError> for Status {
-    fn from(error: ApiError) -> Self {
-        let error = *error.0;
-        let mut details = ErrorDetails::with_error_info(error.reason, error.domain, error.metadata);
-        if !error.violations.is_empty() {
-            details.set_bad_request(
-                error
-                    .violations
-                    .into_iter()
-                    .map(|(field, description)| FieldViolation::new(field, description))
-                    .collect::<Vec<_>>(),
-            );
-        }
-        if let Some(delay) = error.retry_after {
-            details.set_retry_info(Some(delay));
-        }
-        Status::with_error_details(error.code, error.message, details)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn status_carries_error_info_bad_request_and_retry_info() {
-        let mut error = ApiError::invalid(vec![("pinfl".into(), "must be 14 digits".into())]);
-        error.retry_after = Some(Duration::from_secs(3));
-        let status = Status::from(error.with_metadata("code", "1"));
-        assert_eq!(status.code(), Code::InvalidArgument);
-        let details = status.get_error_details();
-        let info = details.error_info().expect("ErrorInfo");
-        assert_eq!(info.reason, "INVALID_ARGUMENT");
-        assert_eq!(info.domain, GATEWAY_DOMAIN);
-        assert_eq!(info.metadata["code"], "1");
-        let bad = details.bad_request().expect("BadRequest");
-        assert_eq!(bad.field_violations[0].field, "pinfl");
-        assert_eq!(details.retry_info().and_then(|r| r.retry_delay), Some(Duration::from_secs(3)));
+impl ApiError {
+    /// Takes the body out, for the edge that translates it.
+    pub fn into_body(self) -> ErrorBody {
+        *self.0
     }
 }

@@ -2,27 +2,30 @@
 //!
 //! # Layout
 //!
-//! - [`config`]: TOML + `IDV_*` environment; secrets redacted everywhere.
-//! - [`server`]: assembles and runs the gRPC server and the HTTP listener.
-//! - [`api`]: the gRPC services, one module per proto package: validate, call, map.
-//! - [`vendor`]: the vendors' REST APIs behind typed methods; the only code that knows
-//!   their JSON, paths and error codes.
-//! - [`attempts`]: the durable event log behind `WatchAttempt`, its HTTP receivers (AbleID
-//!   hooks, BAF browser returns) and the BAF observers.
-//! - [`validate`]: field checks shared by the services.
-//! - [`error`]: [`error::ApiError`] and its mapping to `google.rpc.Status`.
-//! - [`proto`]: the generated types, whose `Debug` never prints field values.
-//! - [`sandbox`]: simulated vendors for development and tests; only `main.rs` and the
-//!   tests use it, never the production path.
+//! - [`server`]: assembles and runs the gateway: the gRPC server, the public HTTP
+//!   listener, health and reflection, from a [`config::Config`].
+//! - [`grpc`]: the gRPC edge: the one path every handler takes (deadline, validation,
+//!   error mapping) and the attempts service.
+//! - [`providers`]: one folder per vendor (AbleID, BAF, B2Core): its configuration, REST
+//!   client, error table, JSON mapping, gRPC service and event source, plugged in
+//!   through [`providers::Provider`].
+//! - [`attempts`]: the core that names no vendor: attempts as an append-only event log,
+//!   the state rule, `WatchAttempt`, tokens and the sweeps.
+//! - [`store`]: the event log's storage seam ([`store::EventStore`]), its SQLite backend
+//!   and the conformance kit every backend passes.
+//! - [`upstream`]: how vendors are called: the HTTP client path, lenient JSON, refusals.
+//! - [`config`], [`error`], [`validate`], [`proto`]: configuration, the error type, field
+//!   checks, the generated types (whose `Debug` never prints field values).
 //!
 //! See `ARCHITECTURE.md` for the invariants.
 
-pub mod api;
 pub mod attempts;
 pub mod config;
 pub mod error;
+pub mod grpc;
 pub mod proto;
-pub mod sandbox;
+pub mod providers;
 pub mod server;
+pub mod store;
+pub mod upstream;
 pub mod validate;
-pub mod vendor;

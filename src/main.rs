@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use idv_gateway::config::Config;
-use idv_gateway::{sandbox, server};
+use idv_gateway::server;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
@@ -83,14 +83,13 @@ fn main() -> ExitCode {
 
 async fn serve(config: Config, with_sandbox: bool) -> Result<(), Box<dyn std::error::Error>> {
     let listeners = server::Listeners::bind(&config).await?;
-    let running = if with_sandbox {
-        sandbox::start(config, listeners).await?
-    } else {
-        for warning in config.warnings() {
-            tracing::warn!("{warning}");
-        }
-        server::start(config, listeners, None).await?
-    };
+    if with_sandbox {
+        return Err("the sandbox is being moved into its own crate".into());
+    }
+    for warning in config.warnings() {
+        tracing::warn!("{warning}");
+    }
+    let running = server::start(config, listeners).await?;
     let token = running.shutdown_token();
     tokio::spawn(async move {
         shutdown_signal().await;

@@ -1,23 +1,20 @@
-//! Verification attempts as an append-only event log, and everything that feeds and reads
-//! it.
+//! Verification attempts as an append-only event log: the core that names no vendor.
 //!
-//! - [`store`]: the [`store::EventStore`] trait (the one place that persists and notifies);
-//!   [`sqlite`] is its embedded implementation.
+//! - [`state`]: how an event moves an attempt ([`state::project`]), a pure function every
+//!   store applies inside its append transaction.
+//! - [`log`]: [`log::EventLog`], the facade providers and the attempts service use to
+//!   record and read attempts, claim idempotency keys and keep provider records.
 //! - [`watch`]: the `WatchAttempt` algorithm (replay, then live, with no gap and no loss).
-//! - [`hooks`]: the HTTP receivers of AbleID's hooks and of BAF's browser return.
-//! - [`observer`]: polls BAF applicants, which have no webhooks, and records changes.
-//! - [`tracker`]: the facade the gRPC services use to record and read attempts, plus the
-//!   background sweeps (AbleID expiry, retention).
+//! - [`token`]: resume and page tokens.
+//! - [`sweep`]: the gateway's own clock: expiry of silent attempts, retention purge.
 //!
-//! An attempt's state only changes by appending an event; [`next_state`] is the single
-//! rule for how an event moves it.
+//! Vendors feed the log through their providers (`crate::providers`): AbleID's hooks,
+//! BAF's observers. An attempt's state only changes by appending an event.
 
-pub mod hooks;
-pub mod observer;
-pub mod sqlite;
-pub mod store;
+pub mod log;
+pub mod state;
+pub mod sweep;
 pub mod token;
-pub mod tracker;
 pub mod watch;
 
 use std::fmt;
@@ -25,30 +22,25 @@ use std::fmt;
 use sha2::{Digest, Sha256};
 
 use crate::proto::attempts::{AttemptState, Vendor, attempt_event::Kind};
-use crate::proto::baf::ApplicantStatus;
 
-/// Names one attempt: an AbleID session or a BAF applicant.
+/// Names one attempt: a vendor and the vendor's id for it (an AbleID `attemptId`, a BAF
+/// `applicantId`).
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AttemptKey {
     /// The vendor.
     pub vendor: Vendor,
-    /// AbleID `attemptId` or BAF `applicantId`.
+    /// The vendor's id.
     pub id: String,
 }
 
 impl AttemptKey {
-    /// An AbleID session.
-    pub fn ableid(id: impl Into<String>) -> Self {
-        Self { vendor: Vendor::Ableid, id: id.into() }
-    }
-
-    /// A BAF applicant.
-    pub fn baf(id: impl Into<String>) -> Self {
-        Self { vendor: Vendor::Baf, id: id.into() }
+    /// The attempt `id` of `vendor`.
+    pub fn new(vendor: Vendor, id: impl Into<String>) -> Self {
+        Self { vendor, id: id.into() }
     }
 
     /// The vendor's short name, as stored.
-    pub fn vendor_name(&self) -> &'static str {
+    pub fn vendor_name(&self) -> String {
         vendor_name(self.vendor)
     }
 }
@@ -65,25 +57,20 @@ impl fmt::Display for AttemptKey {
     }
 }
 
-/// The stored name of a vendor.
-pub fn vendor_name(vendor: Vendor) -> &'static str {
-    match vendor {
-        Vendor::Ableid => "ableid",
-        Vendor::Baf => "baf",
-        Vendor::Unspecified => "unspecified",
-    }
+/// The stored and logged name of a vendor: its `Vendor` value without the prefix, in
+/// lower case (`VENDOR_ABLEID` → `ableid`), so a new vendor needs no code here.
+pub fn vendor_name(vendor: Vendor) -> String {
+    let name = vendor.as_str_name();
+    name.strip_prefix("VENDOR_").unwrap_or(name).to_ascii_lowercase()
 }
 
-/// The vendor of a stored name.
+/// The vendor of a stored name; `Unspecified` for a name no `Vendor` value has.
 pub fn vendor_from_name(name: &str) -> Vendor {
-    match name {
-        "ableid" => Vendor::Ableid,
-        "baf" => Vendor::Baf,
-        _ => Vendor::Unspecified,
-    }
+    Vendor::from_str_name(&format!("VENDOR_{}", name.to_ascii_uppercase())).unwrap_or(Vendor::Unspecified)
 }
 
-/// An event before it is stored; the store assigns its sequence, time and resulting state.
+/// An event before it is stored; the store assigns its sequence and time, and
+/// [`state::project`] its resulting state.
 #[derive(Clone, PartialEq)]
 pub struct NewEvent {
     /// Stable id: equal for a redelivery of the same event, so the store keeps one.
@@ -92,6 +79,22 @@ pub struct NewEvent {
     pub kind: Kind,
     /// The vendor JSON it came from, signatures removed.
     pub raw: Option<prost_types::Struct>,
+    /// How it moves the attempt's state.
+    pub effect: Effect,
+    /// Who started the attempt, when this event creates it: the caller's name, so a
+    /// caller limited to its own attempts sees only those.
+    pub owner: Option<String>,
+    /// A provider record this event needs and uses up, in the same transaction: the
+    /// append is refused when the record is absent or expired (an AbleID data hook needs
+    /// an outstanding data request).
+    pub consumes: Option<RecordKey>,
+}
+
+impl NewEvent {
+    /// An event with no owner and no consumed record.
+    pub fn new(event_id: String, kind: Kind, effect: Effect) -> Self {
+        Self { event_id, kind, raw: None, effect, owner: None, consumes: None }
+    }
 }
 
 impl fmt::Debug for NewEvent {
@@ -99,8 +102,52 @@ impl fmt::Debug for NewEvent {
         // The kind's payload is personal data; its name and the id are enough to debug.
         f.debug_struct("NewEvent")
             .field("event_id", &self.event_id)
-            .field("kind", &kind_name(&self.kind))
-            .finish()
+            .field("kind", &self.kind.field_name())
+            .field("effect", &self.effect)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How an event moves an attempt's state. The producer says it, because only the
+/// producer knows whether it reports, infers or observes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Leaves the state as it is (data, notices); a new attempt is PENDING.
+    Keep,
+    /// A result reported by the vendor or inferred by the gateway. It never moves an
+    /// attempt backwards: PENDING < EXPIRED (the gateway's inference) < a reported
+    /// result, and among reported results the first wins. Hooks arrive late, out of
+    /// order and more than once; this makes that harmless.
+    Settle(AttemptState, Option<Outcome>),
+    /// The vendor's current truth, read by the gateway's own sequential observation: taken
+    /// as it is, including a reopened (PENDING again) attempt.
+    Observe(AttemptState, Outcome),
+}
+
+/// The vendor's result code, type and message, kept on the attempt.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    /// Code (AbleID `statusCode`, BAF status number).
+    pub code: i32,
+    /// Type or name (AbleID `type`, BAF `statusName`).
+    pub r#type: String,
+    /// Message.
+    pub message: String,
+}
+
+/// Names a provider record: a namespace owned by one provider and a key in it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RecordKey {
+    /// `<provider>.<purpose>`, such as `baf.return`.
+    pub namespace: &'static str,
+    /// The key within the namespace.
+    pub key: String,
+}
+
+impl RecordKey {
+    /// A record key.
+    pub fn new(namespace: &'static str, key: impl Into<String>) -> Self {
+        Self { namespace, key: key.into() }
     }
 }
 
@@ -115,112 +162,37 @@ pub fn event_id(key: &AttemptKey, kind: &str, content: &[u8]) -> String {
     hex::encode(&hash.finalize()[..16])
 }
 
-/// The name of an event kind, for logs and ids.
-pub fn kind_name(kind: &Kind) -> &'static str {
-    match kind {
-        Kind::Started(_) => "started",
-        Kind::Completed(_) => "completed",
-        Kind::Failed(_) => "failed",
-        Kind::Expired(_) => "expired",
-        Kind::Passport(_) => "passport",
-        Kind::Photo(_) => "photo",
-        Kind::Registration(_) => "registration",
-        Kind::Person(_) => "person",
-        Kind::DataFailed(_) => "data_failed",
-        Kind::BafStatusChanged(_) => "baf_status_changed",
-        Kind::BafAttemptAdded(_) => "baf_attempt_added",
-        Kind::UserReturned(_) => "user_returned",
-    }
-}
-
 /// Whether a state is final.
 pub fn is_terminal(state: AttemptState) -> bool {
     !matches!(state, AttemptState::Pending | AttemptState::Unspecified)
 }
 
-/// How an event moves an attempt's state.
-///
-/// Hooks arrive out of order and more than once, so for AbleID a state never moves
-/// backwards: PENDING < EXPIRED (the gateway's own inference) < a result the vendor
-/// reported; among vendor results the first one wins. BAF states come from the gateway's
-/// own sequential reads of the applicant, so they are the vendor's current truth and are
-/// taken as they are, including a reopened (PENDING again) applicant.
-pub fn next_state(current: AttemptState, kind: &Kind) -> AttemptState {
-    let proposed = match kind {
-        Kind::Completed(_) => AttemptState::Succeeded,
-        Kind::Failed(_) => AttemptState::Failed,
-        Kind::Expired(_) => AttemptState::Expired,
-        Kind::BafStatusChanged(change) => return baf_state(change.raw_status, change.completed),
-        _ => return if current == AttemptState::Unspecified { AttemptState::Pending } else { current },
-    };
-    let rank = |state: AttemptState| match state {
-        AttemptState::Unspecified | AttemptState::Pending => 0,
-        AttemptState::Expired => 1,
-        _ => 2,
-    };
-    if rank(proposed) > rank(current) { proposed } else { current }
-}
-
-/// The attempt state a BAF applicant's status means.
-pub fn baf_state(raw_status: i32, completed: bool) -> AttemptState {
-    match crate::vendor::baf::applicant_status(i64::from(raw_status)) {
-        ApplicantStatus::Success => AttemptState::Succeeded,
-        ApplicantStatus::Canceled => AttemptState::Canceled,
-        ApplicantStatus::Failed => AttemptState::Failed,
-        ApplicantStatus::FailedAttempt if completed => AttemptState::Failed,
-        _ if completed => AttemptState::Canceled,
-        _ => AttemptState::Pending,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::attempts::{BafStatusChanged, Completed, Expired, Failed, Started};
-
-    #[test]
-    fn ableid_states_never_move_backwards() {
-        let completed = Kind::Completed(Completed::default());
-        let failed = Kind::Failed(Failed::default());
-        let expired = Kind::Expired(Expired::default());
-        let started = Kind::Started(Started::default());
-        let passport = Kind::Passport(Default::default());
-
-        assert_eq!(next_state(AttemptState::Unspecified, &started), AttemptState::Pending);
-        assert_eq!(next_state(AttemptState::Unspecified, &passport), AttemptState::Pending);
-        assert_eq!(next_state(AttemptState::Pending, &completed), AttemptState::Succeeded);
-        assert_eq!(next_state(AttemptState::Succeeded, &failed), AttemptState::Succeeded);
-        assert_eq!(next_state(AttemptState::Succeeded, &expired), AttemptState::Succeeded);
-        assert_eq!(next_state(AttemptState::Succeeded, &started), AttemptState::Succeeded);
-        assert_eq!(next_state(AttemptState::Succeeded, &passport), AttemptState::Succeeded);
-        // A late vendor result is more than the gateway's own inference of expiry.
-        assert_eq!(next_state(AttemptState::Expired, &completed), AttemptState::Succeeded);
-        assert_eq!(next_state(AttemptState::Failed, &expired), AttemptState::Failed);
-    }
-
-    #[test]
-    fn baf_states_follow_the_applicant() {
-        let change = |raw_status, completed| {
-            Kind::BafStatusChanged(BafStatusChanged { raw_status, completed, ..Default::default() })
-        };
-        assert_eq!(next_state(AttemptState::Pending, &change(1, true)), AttemptState::Succeeded);
-        assert_eq!(next_state(AttemptState::Pending, &change(5, false)), AttemptState::Pending);
-        assert_eq!(next_state(AttemptState::Pending, &change(5, true)), AttemptState::Failed);
-        assert_eq!(next_state(AttemptState::Failed, &change(0, false)), AttemptState::Pending, "reopened");
-        assert_eq!(next_state(AttemptState::Pending, &change(3, true)), AttemptState::Canceled);
-    }
 
     #[test]
     fn event_ids_are_stable_and_distinct() {
-        let key = AttemptKey::ableid("a1");
+        let key = AttemptKey::new(Vendor::Ableid, "a1");
         assert_eq!(event_id(&key, "completed", b"{}"), event_id(&key, "completed", b"{}"));
         assert_ne!(event_id(&key, "completed", b"{}"), event_id(&key, "failed", b"{}"));
-        assert_ne!(event_id(&key, "completed", b"{}"), event_id(&AttemptKey::baf("a1"), "completed", b"{}"));
+        assert_ne!(
+            event_id(&key, "completed", b"{}"),
+            event_id(&AttemptKey::new(Vendor::Baf, "a1"), "completed", b"{}")
+        );
         // Length-prefixed parts: moving bytes between parts changes the id.
         assert_ne!(
-            event_id(&AttemptKey::ableid("a"), "bc", b""),
-            event_id(&AttemptKey::ableid("ab"), "c", b"")
+            event_id(&AttemptKey::new(Vendor::Ableid, "a"), "bc", b""),
+            event_id(&AttemptKey::new(Vendor::Ableid, "ab"), "c", b"")
         );
         assert_eq!(event_id(&key, "x", b"").len(), 32);
+    }
+
+    #[test]
+    fn vendor_names_come_from_the_enum() {
+        assert_eq!(vendor_name(Vendor::Ableid), "ableid");
+        assert_eq!(vendor_name(Vendor::Baf), "baf");
+        assert_eq!(vendor_from_name("baf"), Vendor::Baf);
+        assert_eq!(vendor_from_name("nope"), Vendor::Unspecified);
     }
 }

@@ -87,17 +87,18 @@ fn attempt_hash(key: &AttemptKey) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::attempts::Vendor;
 
     const DAY: Duration = Duration::from_secs(86_400);
 
     #[test]
     fn round_trip_and_refusals() {
-        let key = AttemptKey::ableid("a1");
+        let key = AttemptKey::new(Vendor::Ableid, "a1");
         let token = encode(TokenKind::Resume, &key, 7);
         assert_eq!(decode(TokenKind::Resume, &key, &token, DAY), Ok(7));
         assert_eq!(decode(TokenKind::Page, &key, &token, DAY), Err(TokenError::Malformed));
         assert_eq!(
-            decode(TokenKind::Resume, &AttemptKey::baf("a1"), &token, DAY),
+            decode(TokenKind::Resume, &AttemptKey::new(Vendor::Baf, "a1"), &token, DAY),
             Err(TokenError::OtherAttempt)
         );
         assert_eq!(decode(TokenKind::Resume, &key, "not a token", DAY), Err(TokenError::Malformed));

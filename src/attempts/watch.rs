@@ -1,26 +1,28 @@
 //! `WatchAttempt`: replay what the caller has not seen, then follow live events, with no
 //! gap and no loss between the two.
 //!
-//! The order is what makes it safe: subscribe to live events first, then read the log
+//! The order is what makes it safe: subscribe to live notices first, then read the log
 //! after the caller's position, then take live events, skipping those the replay already
-//! sent. A live event that does not follow the last one sent (the receiver lagged, or an
-//! event raced the replay) sends the watcher back to the log. Delivery is at least once
-//! across reconnects; within one stream each event goes out once, in sequence order.
+//! sent. A live event that does not follow the last one sent (the subscriber lagged, or an
+//! event raced the replay), a `Changed` notice, or a subscription that ended sends the
+//! watcher back to the log. Delivery is at least once across reconnects; within one
+//! stream each event goes out once, in sequence order.
 
 use std::sync::Arc;
 
-use tokio::sync::{broadcast, mpsc};
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
-use tonic::{Code, Status};
+use tonic::Status;
 
-use super::observer::WatchGuard;
+use super::log::{EventLog, token_expired};
 use super::token::{self, TokenKind};
-use super::tracker::{Tracker, store_error, token_expired};
 use super::{AttemptKey, is_terminal};
-use crate::error::{ApiError, GATEWAY_DOMAIN};
+use crate::error::{ApiError, ErrorCode, GATEWAY_DOMAIN};
 use crate::proto::attempts::{
-    AttemptEvent, AttemptState, Heartbeat, Vendor, WatchAttemptResponse, watch_attempt_response::Kind,
+    Attempt, AttemptEvent, AttemptState, Heartbeat, WatchAttemptResponse, watch_attempt_response::Kind,
 };
+use crate::store::{Live, LiveStream};
 
 /// Events read from the log per query while catching up.
 const PAGE: usize = 256;
@@ -28,54 +30,49 @@ const PAGE: usize = 256;
 /// The stream handed to tonic.
 pub type WatchStream = ReceiverStream<Result<WatchAttemptResponse, Status>>;
 
-/// Starts a watch; errors that can be known up front (unknown attempt, bad token) are
+/// Anything a provider wants kept alive while a watch is open (BAF keeps its observer
+/// reading fast).
+pub type WatchGuard = Box<dyn Send + Sync>;
+
+/// Starts a watch of `attempt`; errors that can be known up front (bad token) are
 /// returned before the stream starts.
-pub async fn watch(
-    tracker: &Arc<Tracker>,
+pub fn watch(
+    log: &Arc<EventLog>,
     key: AttemptKey,
+    attempt: Attempt,
     resume_token: &str,
     follow: bool,
+    guard: Option<WatchGuard>,
 ) -> Result<WatchStream, ApiError> {
-    let attempt = tracker.get(&key).await?;
     let after = if resume_token.is_empty() {
         None
     } else {
-        let sequence = tracker.decode(TokenKind::Resume, &key, resume_token, "resume_token")?;
+        let sequence = log.decode(TokenKind::Resume, &key, resume_token, "resume_token")?;
         // A position past the end means the log was reset since the token was issued.
         if sequence > attempt.last_sequence {
             return Err(token_expired("resume_token"));
         }
         Some(sequence)
     };
-    let live = tracker.store.subscribe(&key);
-    let guard = match (&tracker.observers, key.vendor) {
-        (Some(observers), Vendor::Baf) => Some(observers.watch(&key.id)),
-        _ => None,
-    };
+    let live = log.subscribe(&key);
     let (tx, rx) = mpsc::channel(16);
+    let state = attempt.state();
     if after.is_none() {
         let snapshot = WatchAttemptResponse {
             resume_token: token::encode(TokenKind::Resume, &key, 0),
-            kind: Some(Kind::Attempt(attempt.clone())),
+            kind: Some(Kind::Attempt(attempt)),
         };
         // The channel is empty, so this cannot wait; it only fails if the caller left.
         let _ = tx.try_send(Ok(snapshot));
     }
-    let watcher = Watcher {
-        tracker: tracker.clone(),
-        key,
-        last: after.unwrap_or(0),
-        state: attempt.state(),
-        follow,
-        tx,
-        _guard: guard,
-    };
+    let watcher =
+        Watcher { log: log.clone(), key, last: after.unwrap_or(0), state, follow, tx, _guard: guard };
     tokio::spawn(watcher.run(live));
     Ok(ReceiverStream::new(rx))
 }
 
 struct Watcher {
-    tracker: Arc<Tracker>,
+    log: Arc<EventLog>,
     key: AttemptKey,
     /// Sequence of the last event sent.
     last: i64,
@@ -97,8 +94,8 @@ enum End {
 }
 
 impl Watcher {
-    async fn run(mut self, mut live: broadcast::Receiver<Arc<AttemptEvent>>) {
-        let end = match self.follow_events(&mut live).await {
+    async fn run(mut self, live: LiveStream) {
+        let end = match self.follow_events(live).await {
             Ok(()) => End::Done,
             Err(end) => end,
         };
@@ -107,9 +104,9 @@ impl Watcher {
         }
     }
 
-    async fn follow_events(&mut self, live: &mut broadcast::Receiver<Arc<AttemptEvent>>) -> Result<(), End> {
+    async fn follow_events(&mut self, mut live: LiveStream) -> Result<(), End> {
         self.catch_up().await?;
-        let mut heartbeat = tokio::time::interval(self.tracker.settings.heartbeat);
+        let mut heartbeat = tokio::time::interval(self.log.settings().heartbeat);
         heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         heartbeat.reset();
         loop {
@@ -118,9 +115,9 @@ impl Watcher {
             }
             tokio::select! {
                 biased;
-                _ = self.tracker.shutdown.cancelled() => {
+                _ = self.log.shutdown().cancelled() => {
                     let status: Status = ApiError::new(
-                        Code::Unavailable,
+                        ErrorCode::Unavailable,
                         GATEWAY_DOMAIN,
                         "GATEWAY_SHUTTING_DOWN",
                         "the gateway is restarting: resume with the last resume token",
@@ -129,18 +126,29 @@ impl Watcher {
                     return Err(End::Fail(status));
                 }
                 _ = self.tx.closed() => return Err(End::Gone),
-                received = live.recv() => match received {
-                    Ok(event) if event.sequence <= self.last => {}
-                    Ok(event) if event.sequence == self.last + 1 => {
+                notice = live.next() => match notice {
+                    Some(Live::Event(event)) if event.sequence <= self.last => {}
+                    Some(Live::Event(event)) if event.sequence == self.last + 1 => {
                         self.send_event(&event).await?;
                         heartbeat.reset();
                     }
-                    // A gap or a lag: the log has what the channel dropped.
-                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                    // A gap or a lag: the log has what the notices did not carry.
+                    Some(Live::Event(_) | Live::Changed) => {
                         self.catch_up().await?;
                         heartbeat.reset();
                     }
-                    Err(broadcast::error::RecvError::Closed) => return Err(End::Gone),
+                    // The store can no longer notify: read what was missed, then let the
+                    // caller resume (on this replica or another) with its last token.
+                    None => {
+                        self.catch_up().await?;
+                        let status: Status = ApiError::unavailable(
+                            "EVENT_LOG_UNAVAILABLE",
+                            "live notices were interrupted: resume with the last resume token",
+                            std::time::Duration::from_secs(1),
+                        )
+                        .into();
+                        return Err(End::Fail(status));
+                    }
                 },
                 _ = heartbeat.tick() => {
                     let message = WatchAttemptResponse {
@@ -156,12 +164,8 @@ impl Watcher {
     /// Sends every stored event after the last one sent.
     async fn catch_up(&mut self) -> Result<(), End> {
         loop {
-            let events = self
-                .tracker
-                .store
-                .events(&self.key, self.last, PAGE)
-                .await
-                .map_err(|e| End::Fail(store_error(e).into()))?;
+            let events =
+                self.log.events(&self.key, self.last, PAGE).await.map_err(|e| End::Fail(e.into()))?;
             let full = events.len() == PAGE;
             for event in &events {
                 self.send_event(event).await?;
@@ -179,7 +183,10 @@ impl Watcher {
         };
         self.tx.send(Ok(message)).await.map_err(|_| End::Gone)?;
         self.last = event.sequence;
-        self.state = event.attempt_state();
+        // A placeholder (an event that no longer decodes) says nothing of the state.
+        if event.kind.is_some() {
+            self.state = event.attempt_state();
+        }
         Ok(())
     }
 }

@@ -6,9 +6,27 @@ use std::net::SocketAddr;
 
 use idv_gateway::config::Config;
 use idv_gateway::proto;
+use idv_gateway::providers::ableid::AbleIdConfig;
+use idv_gateway::providers::b2core::B2CoreConfig;
+use idv_gateway::providers::baf::BafConfig;
 use idv_gateway::server::{self, Listeners, Running};
 use tonic::transport::Channel;
 use tonic_types::StatusExt;
+
+/// The `[ableid]` section of a configuration.
+pub fn ableid(config: &mut Config) -> &mut AbleIdConfig {
+    config.provider_mut().expect("ableid is registered")
+}
+
+/// The `[baf]` section of a configuration.
+pub fn baf(config: &mut Config) -> &mut BafConfig {
+    config.provider_mut().expect("baf is registered")
+}
+
+/// The `[b2core]` section of a configuration.
+pub fn b2core(config: &mut Config) -> &mut B2CoreConfig {
+    config.provider_mut().expect("b2core is registered")
+}
 
 /// A gateway running inside the test process.
 pub struct TestGateway {
@@ -34,33 +52,7 @@ impl TestGateway {
     /// Starts a gateway with `config` (see [`config`]).
     pub async fn start(config: Config, data_dir: tempfile::TempDir) -> Self {
         let listeners = Listeners::bind(&config).await.expect("bind");
-        let running = server::start(config, listeners, None).await.expect("start");
-        Self::connect(running, data_dir).await
-    }
-
-    /// Starts a gateway in sandbox mode.
-    pub async fn sandbox() -> Self {
-        let (config, data_dir) = config();
-        Self::sandbox_with(config, data_dir).await
-    }
-
-    /// Starts a gateway in sandbox mode with `config` (see [`config`]), for tests that
-    /// change a setting such as `ableid.session_ttl_secs`.
-    pub async fn sandbox_with(config: Config, data_dir: tempfile::TempDir) -> Self {
-        let listeners = Listeners::bind(&config).await.expect("bind");
-        let running = idv_gateway::sandbox::start(config, listeners).await.expect("start");
-        Self::connect(running, data_dir).await
-    }
-
-    /// Starts a gateway in sandbox mode with `config` and the sandbox's own options,
-    /// such as where AbleID's data hooks go.
-    pub async fn sandbox_with_options(
-        config: Config,
-        data_dir: tempfile::TempDir,
-        options: idv_gateway::sandbox::Options,
-    ) -> Self {
-        let listeners = Listeners::bind(&config).await.expect("bind");
-        let running = idv_gateway::sandbox::start_with(config, listeners, options).await.expect("start");
+        let running = server::start(config, listeners).await.expect("start");
         Self::connect(running, data_dir).await
     }
 
@@ -163,16 +155,16 @@ impl FakeVendors {
         let (mut config, data_dir) = config();
         let base = server.uri();
         config.server.public_url = Some("https://idv.example.com/".parse().unwrap());
-        config.ableid.base_url = Some(format!("{base}/ableid").parse().unwrap());
-        config.ableid.project_id = Some(PROJECT_ID.into());
-        config.ableid.secret = Some(SECRET.into());
-        config.baf.base_url = Some(format!("{base}/baf/publicapi").parse().unwrap());
-        config.baf.api_key = Some(BAF_KEY.into());
-        config.b2core.base_url = Some(format!("{base}/b2core").parse().unwrap());
+        ableid(&mut config).base_url = Some(format!("{base}/ableid").parse().unwrap());
+        ableid(&mut config).project_id = Some(PROJECT_ID.into());
+        ableid(&mut config).secret = Some(SECRET.into());
+        baf(&mut config).base_url = Some(format!("{base}/baf/publicapi").parse().unwrap());
+        baf(&mut config).api_key = Some(BAF_KEY.into());
+        b2core(&mut config).base_url = Some(format!("{base}/b2core").parse().unwrap());
         // These tests assert every request the vendor saw: BAF observers only read when
         // a test wakes them.
-        config.baf.poll_min_secs = 3600;
-        config.baf.poll_max_secs = 3600;
+        baf(&mut config).poll_min_secs = 3600;
+        baf(&mut config).poll_max_secs = 3600;
         adjust(&mut config);
         let gateway = TestGateway::start(config, data_dir).await;
         Self { server, gateway }

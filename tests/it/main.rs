@@ -11,6 +11,5 @@ mod b2core;
 mod baf;
 mod harness;
 mod process;
-mod sandbox_e2e;
 mod server;
 mod watch;

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use idv_gateway::proto::attempts::{self as pb, attempt_event::Kind};
-use idv_gateway::vendor::ableid::hook_signature;
+use idv_gateway::providers::ableid::client::hook_signature;
 use serde_json::json;
 
 use crate::harness::{PROJECT_ID, SECRET};

@@ -299,7 +299,7 @@ async fn ableid_foreign_checks_reject_and_have_no_registration() {
 #[tokio::test]
 async fn ableid_expired_sessions_fail_with_face_session_expired() {
     let (mut config, data_dir) = harness::config();
-    config.ableid.session_ttl_secs = 1;
+    harness::ableid(config).session_ttl_secs = 1;
     let gw = TestGateway::sandbox_with(config, data_dir).await;
     let mut ableid = gw.ableid();
     let started = ableid.start_resident_check(resident_check(Vec::new())).await.unwrap().into_inner();
@@ -831,7 +831,7 @@ async fn watch_an_ableid_check_end_to_end() {
 #[tokio::test]
 async fn watch_a_baf_applicant_end_to_end() {
     let (mut config, data_dir) = crate::harness::config();
-    config.baf.poll_min_secs = 1;
+    harness::baf(config).poll_min_secs = 1;
     let gw = TestGateway::sandbox_with(config, data_dir).await;
     let id = create_applicant(&gw, baf::CreateApplicantRequest::default()).await;
     let mut watcher = attempts::attempt_service_client::AttemptServiceClient::new(gw.channel.clone());
@@ -853,7 +853,7 @@ async fn watch_a_baf_applicant_end_to_end() {
         tokio::time::timeout(Duration::from_secs(30), stream.next()).await.expect("in time")
     {
         if let Some(attempts::watch_attempt_response::Kind::Event(event)) = message.unwrap().kind {
-            kinds.push(idv_gateway::attempts::kind_name(event.kind.as_ref().expect("kind")));
+            kinds.push(event.kind.as_ref().expect("kind").field_name());
             last = Some(event);
         }
     }

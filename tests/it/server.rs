@@ -22,7 +22,7 @@ fn get_applicant() -> baf::GetApplicantRequest {
 
 #[tokio::test]
 async fn a_slow_vendor_is_deadline_exceeded() {
-    let fake = FakeVendors::start_with(|config| config.baf.timeout_secs = 1).await;
+    let fake = FakeVendors::start_with(|config| crate::harness::baf(config).timeout_secs = 1).await;
     Mock::given(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({})).set_delay(Duration::from_secs(10)))
         .mount(&fake.server)
@@ -60,7 +60,8 @@ async fn an_unreachable_vendor_is_unavailable() {
     let port = closed.local_addr().unwrap().port();
     drop(closed);
     let fake = FakeVendors::start_with(|config| {
-        config.baf.base_url = Some(format!("http://127.0.0.1:{port}/publicapi").parse().unwrap());
+        crate::harness::baf(config).base_url =
+            Some(format!("http://127.0.0.1:{port}/publicapi").parse().unwrap());
     })
     .await;
     let status = fake.gateway.applicants().get_applicant(get_applicant()).await.unwrap_err();

@@ -9,7 +9,7 @@ use idv_gateway::proto::attempts::{
     self as pb, AttemptState, attempt_event::Kind, watch_attempt_request, watch_attempt_response,
 };
 use idv_gateway::proto::baf as baf_pb;
-use idv_gateway::vendor::ableid::hook_signature;
+use idv_gateway::providers::ableid::client::hook_signature;
 use serde_json::{Value, json};
 use tonic::Code;
 use tonic::transport::Channel;
@@ -97,7 +97,7 @@ async fn rest(stream: &mut Stream) -> Vec<pb::AttemptEvent> {
 }
 
 fn kind(event: &pb::AttemptEvent) -> &'static str {
-    idv_gateway::attempts::kind_name(event.kind.as_ref().expect("kind"))
+    event.kind.as_ref().expect("kind").field_name()
 }
 
 /// A gateway whose fake AbleID starts sessions with the given ids, one per start call.
@@ -318,8 +318,8 @@ async fn forged_or_unsigned_hooks_are_refused_and_store_nothing() {
 #[tokio::test]
 async fn a_silent_session_expires_by_the_gateways_clock() {
     let fake = gateway_with_sessions(|config| {
-        config.ableid.session_ttl_secs = 1;
-        config.ableid.expiry_grace_secs = 0;
+        crate::harness::ableid(config).session_ttl_secs = 1;
+        crate::harness::ableid(config).expiry_grace_secs = 0;
     })
     .await;
     start_session(&fake, "att-expire", "tx-expire").await;
@@ -513,8 +513,8 @@ async fn shutdown_ends_open_watches_with_unavailable() {
 async fn baf_changes_are_observed_and_the_browser_return_is_recorded() {
     // Reads happen only when something wakes the observer, so the order is certain.
     let fake = FakeVendors::start_with(|config| {
-        config.baf.poll_min_secs = 600;
-        config.baf.poll_max_secs = 600;
+        crate::harness::baf(config).poll_min_secs = 600;
+        crate::harness::baf(config).poll_max_secs = 600;
     })
     .await;
     let applicant = "11111111-2222-3333-4444-555555555555";

@@ -1,0 +1,97 @@
+//! The gRPC server: every provider's services, the attempts service, health (overall and
+//! per service) and reflection (v1 and v1alpha, for grpcurl 1.8).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tonic::service::RoutesBuilder;
+use tonic::transport::Server;
+use tonic_health::ServingStatus;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnFailure, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use super::StartError;
+use crate::attempts::log::EventLog;
+use crate::config::Config;
+use crate::grpc::attempts::AttemptsApi;
+use crate::proto;
+use crate::proto::attempts::attempt_service_server::AttemptServiceServer;
+use crate::providers::Providers;
+
+/// Builds the gRPC router and serves it on `listener` until `shutdown`.
+pub async fn serve(
+    config: &Config,
+    listener: TcpListener,
+    providers: &Providers,
+    log: Arc<EventLog>,
+    shutdown: CancellationToken,
+    tasks: &mut JoinSet<()>,
+) -> Result<(), StartError> {
+    let limit = config.server.max_message_bytes;
+    let mut routes = RoutesBuilder::default();
+    let mut statuses = Vec::new();
+    for provider in providers.iter() {
+        let configured = provider.configured();
+        for name in provider.add_services(&mut routes) {
+            statuses.push((name, configured));
+        }
+    }
+    let attempts = AttemptServiceServer::new(AttemptsApi::new(log, providers.clone()))
+        .max_decoding_message_size(limit)
+        .max_encoding_message_size(limit);
+    statuses.push((<AttemptServiceServer<AttemptsApi> as tonic::server::NamedService>::NAME, true));
+    routes.add_service(attempts);
+
+    let (health, health_service) = tonic_health::server::health_reporter();
+    for &(name, configured) in &statuses {
+        let status = if configured { ServingStatus::Serving } else { ServingStatus::NotServing };
+        health.set_service_status(name, status).await;
+    }
+    health.set_service_status("", ServingStatus::Serving).await;
+    routes.add_service(health_service);
+    // Reflection over every descriptor the gateway serves, error details included.
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let failed = |e: tonic_reflection::server::Error| StartError::Build(format!("reflection: {e}"));
+    routes.add_service(reflection().build_v1().map_err(failed)?);
+    routes.add_service(reflection().build_v1alpha().map_err(failed)?);
+
+    let router = Server::builder()
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .layer(
+            // Spans carry the method path (`/idv.baf.v1.ApplicantService/GetApplicant`),
+            // never headers (the B2Core token) or bodies.
+            TraceLayer::new_for_grpc()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO))
+                .on_failure(DefaultOnFailure::new().level(Level::WARN)),
+        )
+        .add_routes(routes.routes());
+
+    // Socket options apply only to what tonic accepts itself: without nodelay, Nagle's
+    // algorithm and delayed ACKs add ~40 ms to every small response.
+    let incoming = tonic::transport::server::TcpIncoming::from(listener)
+        .with_nodelay(Some(true))
+        .with_keepalive(Some(Duration::from_secs(60)));
+    tasks.spawn(async move {
+        let signal = async move {
+            shutdown.cancelled().await;
+            // Tell load balancers first, so new calls go elsewhere while these finish.
+            for (name, _) in statuses {
+                health.set_service_status(name, ServingStatus::NotServing).await;
+            }
+            health.set_service_status("", ServingStatus::NotServing).await;
+        };
+        if let Err(e) = router.serve_with_incoming_shutdown(incoming, signal).await {
+            tracing::error!(error = %e, "gRPC server failed");
+        }
+    });
+    Ok(())
+}
