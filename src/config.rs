@@ -17,7 +17,9 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize, Serializer};
 use url::Url;
 
+use crate::auth::{AuthConfig, TlsConfig};
 use crate::providers::{ProviderConfig, REGISTRY};
+use crate::server::public_http::{HookLimits, Limits};
 
 /// The whole configuration. Every section and field has a default, so an empty file is
 /// valid; vendors without credentials are reported `NOT_SERVING` and refuse calls.
@@ -25,6 +27,12 @@ use crate::providers::{ProviderConfig, REGISTRY};
 pub struct Config {
     /// Listeners and limits.
     pub server: ServerConfig,
+    /// Who may call the gRPC API.
+    pub auth: AuthConfig,
+    /// The public HTTP listener's limits.
+    pub http: Limits,
+    /// The hook routes' rate limits and source allow-list.
+    pub hooks: HookLimits,
     /// The event log behind `WatchAttempt`.
     pub store: StoreConfig,
     /// One section per registered provider, in [`REGISTRY`] order.
@@ -35,6 +43,9 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             server: ServerConfig::default(),
+            auth: AuthConfig::default(),
+            http: Limits::default(),
+            hooks: HookLimits::default(),
             store: StoreConfig::default(),
             providers: REGISTRY.iter().filter_map(|r| (r.parse)(None).ok()).collect(),
         }
@@ -46,6 +57,9 @@ impl Default for Config {
 #[serde(default, deny_unknown_fields)]
 struct CoreSections {
     server: ServerConfig,
+    auth: AuthConfig,
+    http: Limits,
+    hooks: HookLimits,
     store: StoreConfig,
 }
 
@@ -66,6 +80,10 @@ pub struct ServerConfig {
     pub heartbeat_secs: u64,
     /// Seconds a graceful shutdown waits for calls in flight before it stops anyway.
     pub shutdown_grace_secs: u64,
+    /// TLS for both listeners, and the client CA for mTLS: `tls_cert_file`,
+    /// `tls_key_file`, `tls_client_ca_file` (`IDV_TLS_*`).
+    #[serde(flatten)]
+    pub tls: TlsConfig,
 }
 
 impl Default for ServerConfig {
@@ -77,6 +95,7 @@ impl Default for ServerConfig {
             max_message_bytes: 32 * 1024 * 1024,
             heartbeat_secs: 20,
             shutdown_grace_secs: 10,
+            tls: TlsConfig::default(),
         }
     }
 }
@@ -134,7 +153,14 @@ impl Config {
             providers.push((registration.parse)(table.remove(registration.name))?);
         }
         let core: CoreSections = toml::Value::Table(table).try_into().map_err(|e| e.to_string())?;
-        Ok(Self { server: core.server, store: core.store, providers })
+        Ok(Self {
+            server: core.server,
+            auth: core.auth,
+            http: core.http,
+            hooks: core.hooks,
+            store: core.store,
+            providers,
+        })
     }
 
     fn apply_env(&mut self, env: &impl Fn(&str) -> Option<String>, problems: &mut Vec<String>) {
@@ -150,6 +176,10 @@ impl Config {
         if let Some(v) = env_value(env, "IDV_DATA_DIR") {
             self.store.data_dir = v.into();
         }
+        self.server.tls.apply_env(env);
+        self.auth.apply_env(env, problems);
+        self.http.apply_env(env, problems);
+        self.hooks.apply_env(env, problems);
     }
 
     /// Makes `public_url` a directory URL, so joining `hooks/...` onto
@@ -174,6 +204,9 @@ impl Config {
         if self.server.max_message_bytes < 4 * 1024 * 1024 {
             problems.push("server.max_message_bytes: must be at least 4 MiB".into());
         }
+        self.auth.check(&self.server.tls, problems);
+        self.http.check(problems);
+        self.hooks.check(problems);
         for provider in &self.providers {
             provider.check(problems);
         }
@@ -184,9 +217,18 @@ impl Config {
         #[derive(Serialize)]
         struct Core<'a> {
             server: &'a ServerConfig,
+            auth: &'a AuthConfig,
+            http: &'a Limits,
+            hooks: &'a HookLimits,
             store: &'a StoreConfig,
         }
-        let core = Core { server: &self.server, store: &self.store };
+        let core = Core {
+            server: &self.server,
+            auth: &self.auth,
+            http: &self.http,
+            hooks: &self.hooks,
+            store: &self.store,
+        };
         let mut table = match toml::Value::try_from(&core) {
             Ok(toml::Value::Table(table)) => table,
             Ok(_) | Err(_) => toml::Table::new(),
@@ -203,6 +245,7 @@ impl Config {
         if self.server.public_url.is_none() {
             warnings.push("server.public_url is not set: vendors cannot reach the gateway's hooks".into());
         }
+        warnings.extend(crate::auth::startup_warnings(self.server.grpc_addr, &self.auth, &self.server.tls));
         for provider in &self.providers {
             warnings.extend(provider.warnings());
         }

@@ -14,12 +14,15 @@
 //! - [`store`]: the event log's storage seam ([`store::EventStore`]), its SQLite backend
 //!   and the conformance kit every backend passes.
 //! - [`upstream`]: how vendors are called: the HTTP client path, lenient JSON, refusals.
+//! - [`auth`]: who may call: API keys, client certificates (mTLS), scopes, TLS with
+//!   reload for both listeners.
 //! - [`config`], [`error`], [`validate`], [`proto`]: configuration, the error type, field
 //!   checks, the generated types (whose `Debug` never prints field values).
 //!
 //! See `ARCHITECTURE.md` for the invariants.
 
 pub mod attempts;
+pub mod auth;
 pub mod config;
 pub mod error;
 pub mod grpc;

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use super::state::AttemptRecord;
 use super::token::{self, TokenError, TokenKind};
 use super::{AttemptKey, NewEvent, RecordKey};
+use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode, GATEWAY_DOMAIN};
 use crate::proto::attempts::{Attempt, AttemptEvent, AttemptState, Vendor};
 use crate::store::{Appended, EventStore, LiveStream, Record, StoreError};
@@ -43,6 +44,12 @@ pub fn store_error(e: StoreError) -> ApiError {
         "the gateway could not read or write its event log: retry",
         STORE_RETRY,
     )
+}
+
+/// `NOT_FOUND` / `ATTEMPT_NOT_FOUND`: the gateway did not start or see this attempt, or
+/// the caller may not see it.
+pub fn not_found(key: &AttemptKey) -> ApiError {
+    ApiError::not_found("ATTEMPT_NOT_FOUND", format!("no attempt {key}"))
 }
 
 /// `FAILED_PRECONDITION` / `RESUME_TOKEN_EXPIRED`.
@@ -96,6 +103,25 @@ impl EventLog {
     /// The stored attempt.
     pub async fn attempt(&self, key: &AttemptKey) -> Result<Option<AttemptRecord>, ApiError> {
         self.store.attempt(key).await.map_err(store_error)
+    }
+
+    /// The stored attempt, if `caller` may see it: a caller limited to its own attempts
+    /// sees nothing else, not even whether it exists.
+    pub async fn visible(
+        &self,
+        key: &AttemptKey,
+        caller: &Caller,
+    ) -> Result<Option<AttemptRecord>, ApiError> {
+        Ok(self.attempt(key).await?.filter(|record| caller.may_see(&record.owner)))
+    }
+
+    /// [`EventLog::visible`], or `NOT_FOUND`.
+    pub async fn require_visible(
+        &self,
+        key: &AttemptKey,
+        caller: &Caller,
+    ) -> Result<AttemptRecord, ApiError> {
+        self.visible(key, caller).await?.ok_or_else(|| not_found(key))
     }
 
     /// Up to `limit` events after `after`.

@@ -11,6 +11,7 @@
 //! Vendors feed the log through their providers (`crate::providers`): AbleID's hooks,
 //! BAF's observers. An attempt's state only changes by appending an event.
 
+pub mod limits;
 pub mod log;
 pub mod state;
 pub mod sweep;

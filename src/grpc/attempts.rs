@@ -8,9 +8,10 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
 use super::accept_with;
-use crate::attempts::log::EventLog;
+use crate::attempts::log::{EventLog, not_found};
 use crate::attempts::watch::{WatchStream, watch};
 use crate::attempts::{AttemptKey, vendor_from_name};
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::proto::attempts::{self as pb, Attempt, Vendor, attempt_service_server::AttemptService};
 use crate::providers::Providers;
@@ -30,18 +31,20 @@ impl AttemptsApi {
     }
 
     /// The attempt, or `NOT_FOUND`. An attempt the gateway has not seen is looked up by
-    /// its provider (BAF applicants can be observed from then on).
-    async fn get(&self, key: &AttemptKey) -> Result<Attempt, ApiError> {
+    /// its provider (BAF applicants can be observed from then on), except for a caller
+    /// limited to its own attempts: those it started are already known.
+    async fn get(&self, key: &AttemptKey, caller: &Caller) -> Result<Attempt, ApiError> {
         if let Some(record) = self.log.attempt(key).await? {
-            return Ok(record.attempt);
+            return if caller.may_see(&record.owner) { Ok(record.attempt) } else { Err(not_found(key)) };
         }
-        if let Some(provider) = self.providers.for_vendor(key.vendor)
+        if !caller.own_attempts_only
+            && let Some(provider) = self.providers.for_vendor(key.vendor)
             && provider.discover(&key.id).await?
             && let Some(record) = self.log.attempt(key).await?
         {
             return Ok(record.attempt);
         }
-        Err(ApiError::not_found("ATTEMPT_NOT_FOUND", format!("no attempt {key}")))
+        Err(not_found(key))
     }
 }
 
@@ -68,10 +71,11 @@ impl AttemptService for AttemptsApi {
         request: Request<pb::GetAttemptRequest>,
     ) -> Result<Response<pb::GetAttemptResponse>, Status> {
         let mut attempt = None;
-        accept_with(request, |r, v| {
+        let rpc = accept_with(request, |r, v| {
             attempt = Some(key(v, r.attempt.as_ref().map(|a| (a.field_name(), a.value()))));
         })?;
-        let attempt = self.get(&attempt.unwrap_or_else(|| AttemptKey::new(Vendor::Unspecified, ""))).await?;
+        let key = attempt.unwrap_or_else(|| AttemptKey::new(Vendor::Unspecified, ""));
+        let attempt = self.get(&key, &rpc.caller).await?;
         Ok(Response::new(pb::GetAttemptResponse { attempt: Some(attempt) }))
     }
 
@@ -87,7 +91,7 @@ impl AttemptService for AttemptsApi {
             }
         })?;
         let key = attempt.unwrap_or_else(|| AttemptKey::new(Vendor::Unspecified, ""));
-        self.get(&key).await?;
+        self.get(&key, &rpc.caller).await?;
         let r = &rpc.message;
         let (events, next_page_token) = self.log.events_page(&key, r.page_size, &r.page_token).await?;
         Ok(Response::new(pb::ListAttemptEventsResponse { events, next_page_token }))
@@ -104,7 +108,7 @@ impl AttemptService for AttemptsApi {
             attempt = Some(key(v, r.attempt.as_ref().map(|a| (a.field_name(), a.value()))));
         })?;
         let key = attempt.unwrap_or_else(|| AttemptKey::new(Vendor::Unspecified, ""));
-        let current = self.get(&key).await?;
+        let current = self.get(&key, &rpc.caller).await?;
         let guard = self.providers.for_vendor(key.vendor).and_then(|p| p.watching(&key.id));
         let r = &rpc.message;
         let stream = watch(&self.log, key, current, &r.resume_token, r.follow_after_terminal, guard)?;

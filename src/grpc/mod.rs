@@ -8,6 +8,7 @@
 //! vendor, lives here.
 
 pub mod attempts;
+pub mod caller_errors;
 
 use std::pin::Pin;
 use std::time::{Duration, Instant};
@@ -18,6 +19,7 @@ use tonic::metadata::MetadataMap;
 use tonic::{Code, Request, Status};
 use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
 
+use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode};
 use crate::upstream::http::Media;
 use crate::validate::Violations;
@@ -34,6 +36,8 @@ pub struct Rpc<T> {
     pub deadline: Option<Instant>,
     /// The request's metadata (B2Core forwards a token from it).
     pub metadata: MetadataMap,
+    /// Who is calling (the auth layer put it there; anonymous when auth is off).
+    pub caller: Caller,
 }
 
 /// A request that knows how to check itself. Implemented next to each service, so the
@@ -54,11 +58,12 @@ pub fn accept_with<T>(
     check: impl FnOnce(&T, &mut Violations),
 ) -> Result<Rpc<T>, ApiError> {
     let deadline = deadline(request.metadata());
+    let caller = request.extensions().get::<Caller>().cloned().unwrap_or_else(Caller::anonymous);
     let (metadata, _, message) = request.into_parts();
     let mut v = Violations::default();
     check(&message, &mut v);
     v.finish()?;
-    Ok(Rpc { message, deadline, metadata })
+    Ok(Rpc { message, deadline, metadata, caller })
 }
 
 /// The caller's deadline, from the `grpc-timeout` header, so a vendor call never

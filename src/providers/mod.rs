@@ -102,8 +102,14 @@ pub trait Provider: Send + Sync + 'static {
         None
     }
 
-    /// Routes on the public HTTP listener (hooks, browser returns).
-    fn http_routes(&self) -> axum::Router {
+    /// Routes on the public HTTP listener that vendors call (hooks): the server puts them
+    /// behind the hook guard (source allow-list, rate limits).
+    fn hook_routes(&self) -> axum::Router {
+        axum::Router::new()
+    }
+
+    /// Routes on the public HTTP listener that people's browsers open (returns).
+    fn browser_routes(&self) -> axum::Router {
         axum::Router::new()
     }
 

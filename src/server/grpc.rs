@@ -6,27 +6,33 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tonic::service::RoutesBuilder;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnFailure, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use super::StartError;
 use crate::attempts::log::EventLog;
+use crate::auth::{self, Authenticator, IncomingOptions, TlsIncoming};
 use crate::config::Config;
 use crate::grpc::attempts::AttemptsApi;
+use crate::grpc::caller_errors::CallerErrorsLayer;
 use crate::proto;
 use crate::proto::attempts::attempt_service_server::AttemptServiceServer;
 use crate::providers::Providers;
 
 /// Builds the gRPC router and serves it on `listener` until `shutdown`.
+#[allow(clippy::too_many_arguments)]
 pub async fn serve(
     config: &Config,
     listener: TcpListener,
+    tls: Option<TlsAcceptor>,
     providers: &Providers,
     log: Arc<EventLog>,
+    authenticator: &Arc<Authenticator>,
     shutdown: CancellationToken,
     tasks: &mut JoinSet<()>,
 ) -> Result<(), StartError> {
@@ -66,20 +72,17 @@ pub async fn serve(
     let router = Server::builder()
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .layer(
-            // Spans carry the method path (`/idv.baf.v1.ApplicantService/GetApplicant`),
-            // never headers (the B2Core token) or bodies.
+            // Spans carry the method path (`/idv.baf.v1.ApplicantService/GetApplicant`) and
+            // the caller's name, never headers (keys, the B2Core token) or bodies.
             TraceLayer::new_for_grpc()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .make_span_with(auth::grpc_span)
                 .on_response(DefaultOnResponse::new().level(Level::INFO))
                 .on_failure(DefaultOnFailure::new().level(Level::WARN)),
         )
+        .layer(authenticator.layer())
+        .layer(CallerErrorsLayer)
         .add_routes(routes.routes());
 
-    // Socket options apply only to what tonic accepts itself: without nodelay, Nagle's
-    // algorithm and delayed ACKs add ~40 ms to every small response.
-    let incoming = tonic::transport::server::TcpIncoming::from(listener)
-        .with_nodelay(Some(true))
-        .with_keepalive(Some(Duration::from_secs(60)));
     tasks.spawn(async move {
         let signal = async move {
             shutdown.cancelled().await;
@@ -89,7 +92,24 @@ pub async fn serve(
             }
             health.set_service_status("", ServingStatus::NotServing).await;
         };
-        if let Err(e) = router.serve_with_incoming_shutdown(incoming, signal).await {
+        let served = match tls {
+            Some(acceptor) => match TlsIncoming::new(listener, acceptor, IncomingOptions::default()) {
+                Ok(incoming) => router.serve_with_incoming_shutdown(incoming, signal).await,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot serve gRPC over TLS");
+                    return;
+                }
+            },
+            None => {
+                // Socket options apply only to what tonic accepts itself: without nodelay,
+                // Nagle's algorithm and delayed ACKs add ~40 ms to every small response.
+                let incoming = tonic::transport::server::TcpIncoming::from(listener)
+                    .with_nodelay(Some(true))
+                    .with_keepalive(Some(Duration::from_secs(60)));
+                router.serve_with_incoming_shutdown(incoming, signal).await
+            }
+        };
+        if let Err(e) = served {
             tracing::error!(error = %e, "gRPC server failed");
         }
     });

@@ -7,18 +7,19 @@
 //! providers come from [`crate::providers::REGISTRY`] through the configuration.
 
 mod grpc;
+pub mod public_http;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::attempts::log::{EventLog, LogSettings};
 use crate::attempts::sweep;
+use crate::auth::{Authenticator, Listener, ReloadingTls};
 use crate::config::{Config, secs};
 use crate::providers::{Context, Providers};
 use crate::store::StoreError;
@@ -35,8 +36,11 @@ pub struct Listeners {
 
 impl Listeners {
     /// Binds the configured addresses (port 0 picks a free port). A failure names the
-    /// address and the setting that moves it.
+    /// address and the setting that moves it. Refuses, before binding anything, a gRPC
+    /// listener that anyone on the network could call (see [`crate::auth::startup_check`]).
     pub async fn bind(config: &Config) -> Result<Self, StartError> {
+        crate::auth::startup_check(config.server.grpc_addr, &config.auth, &config.server.tls)
+            .map_err(StartError::Unsafe)?;
         let bind = |addr: SocketAddr, setting: &'static str| async move {
             TcpListener::bind(addr).await.map_err(|e| StartError::Bind { addr, setting, cause: e })
         };
@@ -99,9 +103,12 @@ pub enum StartError {
     /// A socket could not be used.
     #[error("listener: {0}")]
     Io(#[from] std::io::Error),
-    /// Something could not be built (TLS roots, reflection, a provider).
+    /// Something could not be built (TLS, keys, reflection, a provider).
     #[error("{0}")]
     Build(String),
+    /// The configuration would expose the API without authentication.
+    #[error("{0}")]
+    Unsafe(String),
     /// The event log could not be opened.
     #[error("{0}")]
     Store(#[from] StoreError),
@@ -113,6 +120,35 @@ pub async fn start(config: Config, listeners: Listeners) -> Result<Running, Star
     let http_addr = listeners.http.local_addr()?;
     let shutdown = CancellationToken::new();
     let mut tasks = JoinSet::new();
+
+    // Many slow public connections must not take the descriptors gRPC needs: raise the
+    // soft limit, and keep the HTTP connection cap within what it leaves after a reserve.
+    let mut http_limits = config.http.clone();
+    match public_http::raise_nofile_limit() {
+        Ok((soft, _)) => {
+            http_limits.fit_open_files(soft).map_err(StartError::Build)?;
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot read or raise the open-file limit"),
+    }
+    let reload = secs(config.auth.reload_secs);
+    let tls = ReloadingTls::load(&config.server.tls).map_err(|e| StartError::Build(format!("TLS: {e}")))?;
+    if let Some(tls) = &tls {
+        let handle = tls.spawn_reload(reload);
+        tasks.spawn(async move { stop_with(handle).await });
+    }
+    let acceptor = |listener| -> Result<_, StartError> {
+        tls.as_ref()
+            .map(|tls| tls.acceptor(listener))
+            .transpose()
+            .map_err(|e| StartError::Build(format!("TLS: {e}")))
+    };
+    let authenticator = Arc::new(
+        Authenticator::from_config(&config.auth, &config.server.tls)
+            .map_err(|problems| StartError::Build(problems.join("; ")))?,
+    );
+    if let Some(handle) = authenticator.spawn_reload(reload) {
+        tasks.spawn(async move { stop_with(handle).await });
+    }
 
     let store = Arc::new(SqliteStore::open(&config.store.data_dir)?);
     let settings = LogSettings {
@@ -141,25 +177,53 @@ pub async fn start(config: Config, listeners: Listeners) -> Result<Running, Star
     let expiring = providers.iter().filter_map(|p| Some((p.vendor()?, p.expiry_grace()?))).collect();
     sweep::spawn(log.clone(), expiring, &mut tasks);
 
-    grpc::serve(&config, listeners.grpc, &providers, log, shutdown.clone(), &mut tasks).await?;
+    let grpc_tls = acceptor(Listener::Grpc)?;
+    grpc::serve(
+        &config,
+        listeners.grpc,
+        grpc_tls,
+        &providers,
+        log,
+        &authenticator,
+        shutdown.clone(),
+        &mut tasks,
+    )
+    .await?;
 
-    let http = providers.iter().fold(axum::Router::new(), |router, p| router.merge(p.http_routes()));
+    // Hooks come from vendors: behind the source allow-list and the rate limits. Browser
+    // returns come from anyone's browser.
+    let hooks = providers.iter().fold(axum::Router::new(), |router, p| router.merge(p.hook_routes()));
+    let hooks = hooks.layer(public_http::HookGuard::new(&http_limits, &config.hooks));
+    let http = providers.iter().fold(hooks, |router, p| router.merge(p.browser_routes()));
+    let http_tls = acceptor(Listener::Http)?;
     let stop = shutdown.clone();
-    // Socket options apply only to what the server accepts: without nodelay, Nagle's
-    // algorithm and delayed ACKs add ~40 ms to small answers.
-    let http_listener = listeners.http.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
     tasks.spawn(async move {
-        let served =
-            axum::serve(http_listener, http).with_graceful_shutdown(async move { stop.cancelled().await });
-        if let Err(e) = served.await {
-            tracing::error!(error = %e, "HTTP server failed");
-        }
+        let stop_accepting = stop.cancelled_owned();
+        public_http::serve(
+            listeners.http,
+            http,
+            &http_limits,
+            http_tls,
+            stop_accepting,
+            std::future::pending(),
+        )
+        .await;
     });
 
     tracing::info!(%grpc_addr, %http_addr, "gateway started");
     Ok(Running { grpc_addr, http_addr, shutdown, tasks, grace: secs(config.server.shutdown_grace_secs) })
+}
+
+/// Waits for a background task until it is aborted with the others at shutdown.
+async fn stop_with(handle: tokio::task::JoinHandle<()>) {
+    struct AbortOnDrop(tokio::task::JoinHandle<()>);
+    impl Drop for AbortOnDrop {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+    let mut guard = AbortOnDrop(handle);
+    let _ = (&mut guard.0).await;
 }
 
 /// One connection pool for all vendors; per-call timeouts come from each vendor's

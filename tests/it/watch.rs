@@ -31,14 +31,9 @@ fn sign(attempt_id: &str) -> String {
 
 /// Posts a hook to the gateway and returns the HTTP status.
 async fn post_hook(gateway: &TestGateway, path: &str, body: &Value) -> u16 {
-    reqwest::Client::new()
-        .post(gateway.http_url(path))
-        .json(body)
-        .send()
-        .await
-        .expect("hook delivered")
-        .status()
-        .as_u16()
+    let response =
+        reqwest::Client::new().post(gateway.http_url(path)).json(body).send().await.expect("hook delivered");
+    response.status().as_u16()
 }
 
 fn completion(attempt_id: &str) -> Value {
@@ -137,6 +132,39 @@ async fn start_session(
         .into_inner()
 }
 
+/// Asks for data of `kind` through the gateway, so that one data hook of that kind is
+/// awaited for the attempt.
+async fn request(fake: &FakeVendors, attempt_id: &str, kind: &str) {
+    let ok = json!({"statusCode": 200, "type": "SUCCESS", "message": "ok", "data": null});
+    let mut client = fake.gateway.ableid();
+    let attempt_id = attempt_id.to_owned();
+    let (pinfl, birth_date) = ("31205901234567".to_owned(), "12.05.1990".to_owned());
+    let path = match kind {
+        "passport" => "get_passport",
+        "photo" => "get_photo",
+        "registration" => "registration",
+        "person" => "get_person",
+        other => panic!("no data request {other}"),
+    };
+    fake.reply("POST", &format!("/ableid/check/{path}"), 200, ok).await;
+    let sent = match kind {
+        "passport" => client
+            .request_passport(ableid_pb::RequestPassportRequest { attempt_id, pinfl, birth_date })
+            .await
+            .map(drop),
+        "photo" => client.request_photo(ableid_pb::RequestPhotoRequest { attempt_id }).await.map(drop),
+        "registration" => client
+            .request_registration(ableid_pb::RequestRegistrationRequest { attempt_id, pinfl })
+            .await
+            .map(drop),
+        _ => client
+            .request_person(ableid_pb::RequestPersonRequest { attempt_id, pinfl, birth_date })
+            .await
+            .map(drop),
+    };
+    sent.expect("data request accepted");
+}
+
 #[tokio::test]
 async fn every_hook_kind_reaches_a_watcher() {
     let fake = gateway_with_sessions(|_| {}).await;
@@ -179,12 +207,14 @@ async fn every_hook_kind_reaches_a_watcher() {
     for (path, payload) in
         [("passport", passport), ("photo", photo), ("registration", registration), ("person", person)]
     {
+        request(&fake, "att-kinds", path).await;
         let status =
             post_hook(gateway, &format!("/hooks/ableid/{path}"), &data_hook("att-kinds", payload)).await;
         assert_eq!(status, 200, "{path}");
     }
     let failure = json!({"statusCode": 10205, "type": "FACE_REGISTRATION_NOT_FOUND", "message": "none",
         "data": {"attemptId": "att-kinds", "hash": sign("att-kinds")}});
+    request(&fake, "att-kinds", "registration").await;
     assert_eq!(post_hook(gateway, "/hooks/ableid/registration", &failure).await, 200);
 
     let (event, _) = next_event(&mut stream).await;
@@ -247,6 +277,7 @@ async fn resuming_sends_each_event_once_from_the_token() {
 
     // While nobody watches, the result and data arrive.
     post_hook(&fake.gateway, "/hooks/ableid/complete", &completion("att-resume")).await;
+    request(&fake, "att-resume", "photo").await;
     post_hook(
         &fake.gateway,
         "/hooks/ableid/photo",
@@ -278,7 +309,10 @@ async fn a_duplicated_hook_is_stored_and_delivered_once() {
         assert_eq!(post_hook(&fake.gateway, "/hooks/ableid/complete", &completion("att-dup")).await, 200);
     }
     let photo = data_hook("att-dup", json!({"crc": "1", "photo": ""}));
-    assert_eq!(post_hook(&fake.gateway, "/hooks/ableid/photo", &photo).await, 200);
+    request(&fake, "att-dup", "photo").await;
+    for _ in 0..3 {
+        assert_eq!(post_hook(&fake.gateway, "/hooks/ableid/photo", &photo).await, 200);
+    }
 
     let (completed, _) = next_event(&mut stream).await;
     let (photo, _) = next_event(&mut stream).await;
@@ -408,10 +442,12 @@ async fn many_watchers_and_many_attempts_all_receive_every_event() {
             watchers.push((id.clone(), tokio::spawn(async move { rest(&mut stream).await })));
         }
     }
+    let fake = &fake;
     let posts = attempts.iter().map(|id| {
         let gateway = &fake.gateway;
         async move {
             for n in 0..5 {
+                request(fake, id, "photo").await;
                 let hook = data_hook(id, json!({"crc": n.to_string(), "photo": ""}));
                 assert_eq!(post_hook(gateway, "/hooks/ableid/photo", &hook).await, 200);
             }
@@ -459,6 +495,7 @@ async fn events_are_listed_in_pages() {
     let fake = gateway_with_sessions(|_| {}).await;
     start_session(&fake, "att-pages", "tx-pages").await;
     for n in 0..4 {
+        request(&fake, "att-pages", "photo").await;
         post_hook(
             &fake.gateway,
             "/hooks/ableid/photo",

@@ -32,6 +32,16 @@ pub struct AbleIdConfig {
     /// Seconds past a session's expiry before the gateway records it as expired: a check
     /// finished at the last second may still have its completion hook in flight.
     pub expiry_grace_secs: u64,
+    /// Accept extra hook URLs from callers (`IDV_ABLEID_ALLOW_CALLER_HOOKS`). Off by
+    /// default: AbleID sends the signed completion hook to every URL in `hooks`, and its
+    /// signature is the same for every hook of the attempt, so every receiver learns what
+    /// forges that attempt's data hooks.
+    pub allow_caller_hooks: bool,
+    /// Ports caller hook URLs may name (443 unless configured).
+    pub caller_hook_ports: Vec<u16>,
+    /// How long after a `Request*` call its data hook is accepted; a data hook with no
+    /// outstanding request is refused.
+    pub data_hook_window_secs: u64,
     /// Accept caller hook URLs with `http:` (development only;
     /// `IDV_ABLEID_ALLOW_HTTP_HOOKS`).
     pub allow_http_hooks: bool,
@@ -50,6 +60,9 @@ impl Default for AbleIdConfig {
             timeout_secs: 30,
             session_ttl_secs: 600,
             expiry_grace_secs: 60,
+            allow_caller_hooks: false,
+            caller_hook_ports: vec![443],
+            data_hook_window_secs: 600,
             allow_http_hooks: false,
             allow_private_hooks: false,
         }
@@ -77,6 +90,9 @@ impl ProviderConfig for AbleIdConfig {
         if let Some(v) = env_value(env, "IDV_ABLEID_SECRET_FILE") {
             self.secret_file = Some(v.into());
         }
+        if let Some(v) = env_parse(env, "IDV_ABLEID_ALLOW_CALLER_HOOKS", problems) {
+            self.allow_caller_hooks = v;
+        }
         if let Some(v) = env_parse(env, "IDV_ABLEID_ALLOW_HTTP_HOOKS", problems) {
             self.allow_http_hooks = v;
         }
@@ -96,6 +112,10 @@ impl ProviderConfig for AbleIdConfig {
         }
         check_positive(problems, "ableid.timeout_secs", self.timeout_secs);
         check_positive(problems, "ableid.session_ttl_secs", self.session_ttl_secs);
+        check_positive(problems, "ableid.data_hook_window_secs", self.data_hook_window_secs);
+        if self.caller_hook_ports.is_empty() {
+            problems.push("ableid.caller_hook_ports: must name at least one port".into());
+        }
     }
 
     fn warnings(&self) -> Vec<String> {
@@ -103,6 +123,12 @@ impl ProviderConfig for AbleIdConfig {
         let secret_empty = self.secret.as_ref().is_some_and(|s| s.expose_secret().is_empty());
         if self.base_url.is_none() || self.credentials().is_none() || secret_empty {
             warnings.push("AbleID is not configured (base_url, project_id, secret)".into());
+        }
+        if self.allow_caller_hooks {
+            warnings.push(
+                "ableid.allow_caller_hooks: every receiver of a caller hook can forge that attempt's data hooks"
+                    .into(),
+            );
         }
         if self.allow_http_hooks || self.allow_private_hooks {
             warnings.push("ableid accepts http or private hook URLs: development only".into());

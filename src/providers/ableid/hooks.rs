@@ -1,9 +1,19 @@
 //! AbleID's event source: the HTTP receivers of its completion and data hooks.
 //!
-//! A hook is read under a size limit, authenticated on its attempt id (AbleID's `hash`),
-//! turned into an event, committed, and only then acknowledged with 200; a failure to
-//! commit answers 500 so AbleID retries. A duplicate is acknowledged and changes nothing.
-//! A missing or wrong signature answers 401 and stores nothing.
+//! A hook is read under a size and nesting limit, authenticated on its attempt id
+//! (AbleID's `hash`), turned into an event, committed, and only then acknowledged with
+//! 200; a failure to commit answers 503 so AbleID retries. A redelivery is acknowledged
+//! and changes nothing. A missing or wrong signature answers 401 and stores nothing.
+//!
+//! AbleID's signature is the same for every hook of an attempt, so it proves only that
+//! the sender once saw one hook of that attempt. What a hook may claim is therefore
+//! limited by what the gateway itself did (each refusal is a 4xx, a log line with the
+//! attempt id, and nothing stored):
+//! - a hook for an attempt the gateway never started is refused (404);
+//! - a data hook is accepted only while a `Request*` call for that attempt and kind is
+//!   outstanding, and uses it up (403 otherwise);
+//! - the completion hook is accepted once per attempt: a later one with another body is a
+//!   conflict (409), not a second result.
 
 use std::sync::Arc;
 
@@ -15,16 +25,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::Value;
 
+use super::sessions::data_request;
 use super::{Shared, VENDOR, mapping};
+use crate::attempts::limits::{MAX_HOOK_BYTES, check_json_depth};
 use crate::attempts::{AttemptKey, Effect, NewEvent, Outcome, event_id};
 use crate::proto::attempts::{AttemptState, Completed, DataFailed, DataKind, Failed, attempt_event::Kind};
 use crate::store::Appended;
 use crate::upstream::json::{Obj, to_proto_struct};
 
-/// Largest hook body: the photo hook carries a base64 JPEG.
-const MAX_HOOK_BYTES: usize = 16 * 1024 * 1024;
-
-/// The routes, to merge into the gateway's HTTP listener.
+/// The routes, to merge into the gateway's HTTP listener behind the hook guard.
 pub fn routes(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/hooks/ableid/complete", post(completion))
@@ -51,6 +60,9 @@ fn authenticate(shared: &Shared, body: &[u8]) -> Result<Hook, (StatusCode, &'sta
     let Some(ableid) = &shared.client else {
         return Err((StatusCode::SERVICE_UNAVAILABLE, "AbleID is not configured"));
     };
+    // Checked on the raw bytes before parsing: a body nested deeper than the event log can
+    // store and read back would be acknowledged and then make the attempt unreadable.
+    check_json_depth(body).map_err(|_| (StatusCode::PAYLOAD_TOO_LARGE, "body is nested too deep"))?;
     let mut body: Value =
         serde_json::from_slice(body).map_err(|_| (StatusCode::BAD_REQUEST, "body is not JSON"))?;
     let data = Obj::of(&body).obj("data");
@@ -60,7 +72,7 @@ fn authenticate(shared: &Shared, body: &[u8]) -> Result<Hook, (StatusCode, &'sta
         return Err((StatusCode::UNAUTHORIZED, "missing data.attemptId or data.hash"));
     };
     if !ableid.verify_hook(&attempt_id, &signature) {
-        tracing::warn!(attempt = %AttemptKey::new(VENDOR, &attempt_id), "hook with a wrong signature refused");
+        tracing::info!(attempt = %AttemptKey::new(VENDOR, &attempt_id), "hook with a wrong signature refused");
         return Err((StatusCode::UNAUTHORIZED, "wrong signature"));
     }
     // The signature covers only the attempt id and is the same for every hook of the
@@ -74,20 +86,31 @@ fn authenticate(shared: &Shared, body: &[u8]) -> Result<Hook, (StatusCode, &'sta
     Ok(Hook { key: AttemptKey::new(VENDOR, attempt_id), body, canonical })
 }
 
-async fn store(shared: &Shared, hook: Hook, kind_name: &str, kind: Kind, effect: Effect) -> Response {
-    let event = NewEvent {
-        raw: hook.body.as_object().map(to_proto_struct),
-        ..NewEvent::new(event_id(&hook.key, kind_name, &hook.canonical), kind, effect)
-    };
-    match shared.log.record(&hook.key, event).await {
+/// Commits a hook's event and answers.
+async fn store(shared: &Shared, key: &AttemptKey, event: NewEvent) -> Response {
+    let kind = event.kind.field_name();
+    match shared.log.record(key, event.clone()).await {
         Ok(Appended::Stored(_)) => answer(StatusCode::OK, "stored"),
-        Ok(Appended::Duplicate(_)) => answer(StatusCode::OK, "duplicate"),
-        Ok(Appended::Refused(_) | Appended::MissingRecord) => {
+        Ok(Appended::Duplicate(existing))
+            if existing.kind.as_ref() == Some(&event.kind) && existing.raw == event.raw =>
+        {
+            answer(StatusCode::OK, "duplicate")
+        }
+        Ok(Appended::Duplicate(_)) => {
+            tracing::warn!(attempt = %key, kind, "a second, different result for the attempt was refused");
+            answer(StatusCode::CONFLICT, "the attempt already has a result")
+        }
+        Ok(Appended::Refused(_)) => {
+            tracing::info!(attempt = %key, kind, "hook for an attempt the gateway did not start refused");
             answer(StatusCode::NOT_FOUND, "the gateway did not start this attempt")
         }
+        Ok(Appended::MissingRecord) => {
+            tracing::info!(attempt = %key, kind, "data hook without an outstanding request refused");
+            answer(StatusCode::FORBIDDEN, "no outstanding request for this data")
+        }
         Err(e) => {
-            tracing::error!(error = %e, attempt = %hook.key, "cannot store hook");
-            answer(StatusCode::INTERNAL_SERVER_ERROR, "not stored, retry")
+            tracing::error!(error = %e, attempt = %key, "cannot store hook");
+            answer(StatusCode::SERVICE_UNAVAILABLE, "not stored, retry")
         }
     }
 }
@@ -111,7 +134,7 @@ async fn completion(State(shared): State<Arc<Shared>>, body: Bytes) -> Response 
     let (status_code, r#type, message) = envelope(&hook.body);
     let data = Obj::of(&hook.body).obj("data");
     let outcome = Outcome { code: status_code, r#type: r#type.clone(), message: message.clone() };
-    let (name, kind, state) = if is_success(status_code, &r#type) {
+    let (kind, state) = if is_success(status_code, &r#type) {
         let completed = Completed {
             status_code,
             r#type,
@@ -119,11 +142,17 @@ async fn completion(State(shared): State<Arc<Shared>>, body: Bytes) -> Response 
             redirect: data.string("redirect"),
             transaction_id: data.string("transactionId"),
         };
-        ("completed", Kind::Completed(completed), AttemptState::Succeeded)
+        (Kind::Completed(completed), AttemptState::Succeeded)
     } else {
-        ("failed", Kind::Failed(Failed { status_code, r#type, message }), AttemptState::Failed)
+        (Kind::Failed(Failed { status_code, r#type, message }), AttemptState::Failed)
     };
-    store(&shared, hook, name, kind, Effect::Settle(state, Some(outcome))).await
+    // One id for the attempt's result, whatever it says: a second completion is a
+    // duplicate of the first, so it can never become a second result.
+    let event = NewEvent {
+        raw: hook.body.as_object().map(to_proto_struct),
+        ..NewEvent::new(event_id(&hook.key, "result", b""), kind, Effect::Settle(state, Some(outcome)))
+    };
+    store(&shared, &hook.key, event).await
 }
 
 async fn data(State(shared): State<Arc<Shared>>, Path(kind): Path<String>, body: Bytes) -> Response {
@@ -139,19 +168,26 @@ async fn data(State(shared): State<Arc<Shared>>, Path(kind): Path<String>, body:
         Err((status, message)) => return answer(status, message),
     };
     let (status_code, r#type, message) = envelope(&hook.body);
-    if !is_success(status_code, &r#type) {
+    let (name, event) = if is_success(status_code, &r#type) {
+        let payload = Obj::of(&hook.body).obj("data").obj("data");
+        let event = match data_kind {
+            DataKind::Passport => Kind::Passport(mapping::passport(payload)),
+            DataKind::Registration => Kind::Registration(mapping::address(payload)),
+            DataKind::Person => Kind::Person(mapping::person(payload)),
+            DataKind::Photo | DataKind::Unspecified => match mapping::photo(payload) {
+                Ok(photo) => Kind::Photo(photo),
+                Err(_) => return answer(StatusCode::BAD_REQUEST, "data.data.photo is not base64"),
+            },
+        };
+        (kind.as_str(), event)
+    } else {
         let failed = DataFailed { data_kind: data_kind as i32, status_code, r#type, message };
-        return store(&shared, hook, "data_failed", Kind::DataFailed(failed), Effect::Keep).await;
-    }
-    let payload = Obj::of(&hook.body).obj("data").obj("data");
-    let event = match data_kind {
-        DataKind::Passport => Kind::Passport(mapping::passport(payload)),
-        DataKind::Registration => Kind::Registration(mapping::address(payload)),
-        DataKind::Person => Kind::Person(mapping::person(payload)),
-        DataKind::Photo | DataKind::Unspecified => match mapping::photo(payload) {
-            Ok(photo) => Kind::Photo(photo),
-            Err(_) => return answer(StatusCode::BAD_REQUEST, "data.data.photo is not base64"),
-        },
+        ("data_failed", Kind::DataFailed(failed))
     };
-    store(&shared, hook, &kind, event, Effect::Keep).await
+    let event = NewEvent {
+        raw: hook.body.as_object().map(to_proto_struct),
+        consumes: Some(data_request(&hook.key, data_kind)),
+        ..NewEvent::new(event_id(&hook.key, name, &hook.canonical), event, Effect::Keep)
+    };
+    store(&shared, &hook.key, event).await
 }

@@ -6,7 +6,8 @@
 //! - [`errors`]: AbleID's error codes.
 //! - [`mapping`]: the data hooks' JSON → proto.
 //! - [`service`]: the gRPC service `idv.ableid.v1.AbleIdService`.
-//! - [`sessions`]: starting a session once per `transactionId`, and recording it.
+//! - [`sessions`]: starting a session once per `transactionId`, and recording it; the
+//!   outstanding data requests that data hooks must match.
 //! - [`hooks`]: the hook receivers, AbleID's event source.
 
 pub mod client;
@@ -28,7 +29,7 @@ use crate::config::secs;
 use crate::proto::ableid::able_id_service_server::AbleIdServiceServer;
 use crate::proto::attempts::Vendor;
 use crate::upstream::http::Upstream;
-use crate::validate::UrlPolicy;
+use crate::validate::outbound::{OutboundPolicy, Resolver, SystemResolver};
 
 /// `ErrorInfo.domain` of AbleID's errors, and the provider's name.
 pub const DOMAIN: &str = "ableid";
@@ -49,8 +50,14 @@ pub struct Shared {
     pub log: Arc<EventLog>,
     /// The gateway's own completion hook, added to every session's `hooks`.
     pub own_hook: Option<String>,
+    /// Whether callers may add hook URLs at all.
+    pub allow_caller_hooks: bool,
     /// Which caller hook URLs are accepted.
-    pub hook_policy: UrlPolicy,
+    pub hook_policy: OutboundPolicy,
+    /// Resolves caller hook hosts, so names of private addresses are refused.
+    pub resolver: Arc<dyn Resolver>,
+    /// How long a data request's hook is awaited.
+    pub data_hook_window: Duration,
     /// How long a session lives.
     pub session_ttl: Duration,
     /// How long a start may take at AbleID: a claimed `transactionId` whose start takes
@@ -82,10 +89,15 @@ impl AbleIdProvider {
             client,
             log: context.log.clone(),
             own_hook,
-            hook_policy: UrlPolicy {
+            allow_caller_hooks: config.allow_caller_hooks,
+            hook_policy: OutboundPolicy {
                 allow_http: config.allow_http_hooks,
                 allow_private: config.allow_private_hooks,
+                allowed_ports: config.caller_hook_ports.clone(),
+                blocked_suffixes: Vec::new(),
             },
+            resolver: Arc::new(SystemResolver::default()),
+            data_hook_window: secs(config.data_hook_window_secs),
             session_ttl: secs(config.session_ttl_secs),
             start_timeout: timeout,
         };
@@ -120,7 +132,7 @@ impl Provider for AbleIdProvider {
         Some(VENDOR)
     }
 
-    fn http_routes(&self) -> axum::Router {
+    fn hook_routes(&self) -> axum::Router {
         hooks::routes(self.shared.clone())
     }
 

@@ -4,11 +4,18 @@ use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 
-use super::client::{DataRequest, Subject};
-use super::{DOMAIN, Shared};
+use std::time::Instant;
+
+use super::client::{Ack, DataRequest, Subject};
+use super::{DOMAIN, Shared, VENDOR};
+use crate::attempts::AttemptKey;
+use crate::auth::Caller;
+use crate::error::ApiError;
 use crate::grpc::{Validate, accept, accept_with};
 use crate::proto::ableid::{self as pb, able_id_service_server::AbleIdService};
+use crate::proto::attempts::DataKind;
 use crate::providers::configured;
+use crate::validate::outbound;
 use crate::validate::{self, Violations};
 
 /// The most caller hooks one session may carry.
@@ -26,13 +33,21 @@ impl AbleIdApi {
         Self { shared }
     }
 
-    /// Checks the caller's hooks and returns the list to send: theirs, then the gateway's.
+    /// Checks the caller's hooks (without the network) and returns the list to send:
+    /// theirs, then the gateway's.
     fn hooks(&self, v: &mut Violations, caller: &[String]) -> Vec<String> {
+        if !caller.is_empty() && !self.shared.allow_caller_hooks {
+            v.add(
+                "hooks",
+                "caller hooks are off (ableid.allow_caller_hooks): every receiver of a hook learns the value \
+                 that signs all of the attempt's hooks",
+            );
+        }
         if caller.len() > MAX_HOOKS {
             v.add("hooks", format!("at most {MAX_HOOKS} hooks"));
         }
         for (i, hook) in caller.iter().enumerate() {
-            validate::outbound_url(v, &format!("hooks[{i}]"), hook, self.shared.hook_policy);
+            outbound::check_syntax(v, &format!("hooks[{i}]"), hook, &self.shared.hook_policy);
         }
         let mut hooks = caller.to_vec();
         hooks.extend(self.shared.own_hook.clone());
@@ -40,6 +55,38 @@ impl AbleIdApi {
             v.add("hooks", "at least one hook is required: the gateway has no public_url of its own");
         }
         hooks
+    }
+
+    /// Resolves the caller's hook hosts: a name of a private address is refused like the
+    /// address itself. Runs after every check without the network passed.
+    async fn resolve_hooks(&self, caller: &[String]) -> Result<(), ApiError> {
+        if caller.is_empty() {
+            return Ok(());
+        }
+        let mut v = Violations::default();
+        outbound::check_all(&mut v, "hooks", caller, &self.shared.hook_policy, &*self.shared.resolver).await;
+        v.finish()
+    }
+
+    /// Asks AbleID for data about an attempt the caller may see; its hook is accepted
+    /// while this request is outstanding.
+    async fn request_data(
+        &self,
+        caller: &Caller,
+        attempt_id: &str,
+        kind: DataKind,
+        request: DataRequest<'_>,
+        deadline: Option<Instant>,
+    ) -> Result<Ack, ApiError> {
+        let client = configured(&self.shared.client, DOMAIN)?;
+        let key = AttemptKey::new(VENDOR, attempt_id);
+        self.shared.log.require_visible(&key, caller).await?;
+        self.shared.expect_data(&key, kind).await?;
+        let ack = client.request_data(request, attempt_id, deadline).await;
+        if ack.is_err() {
+            self.shared.forget_data(&key, kind).await;
+        }
+        ack
     }
 }
 
@@ -101,8 +148,11 @@ impl AbleIdService for AbleIdApi {
             hooks = self.hooks(v, &r.hooks);
         })?;
         let r = &rpc.message;
+        self.resolve_hooks(&r.hooks).await?;
         let subject = Subject::Resident { pinfl: &r.pinfl, birth_date: &r.birth_date };
-        let s = self.shared.start_once(subject, &r.transaction_id, &r.lang, &hooks, "", rpc.deadline).await?;
+        let owner = &rpc.caller.name;
+        let s =
+            self.shared.start_once(subject, &r.transaction_id, &r.lang, &hooks, owner, rpc.deadline).await?;
         Ok(Response::new(pb::StartResidentCheckResponse {
             attempt_id: s.attempt_id,
             full_url: s.full_url,
@@ -122,8 +172,11 @@ impl AbleIdService for AbleIdApi {
             hooks = self.hooks(v, &r.hooks);
         })?;
         let r = &rpc.message;
+        self.resolve_hooks(&r.hooks).await?;
         let subject = Subject::Foreigner { document: &r.document };
-        let s = self.shared.start_once(subject, &r.transaction_id, &r.lang, &hooks, "", rpc.deadline).await?;
+        let owner = &rpc.caller.name;
+        let s =
+            self.shared.start_once(subject, &r.transaction_id, &r.lang, &hooks, owner, rpc.deadline).await?;
         Ok(Response::new(pb::StartForeignCheckResponse {
             attempt_id: s.attempt_id,
             full_url: s.full_url,
@@ -140,9 +193,8 @@ impl AbleIdService for AbleIdApi {
         let rpc = accept(request)?;
         let r = &rpc.message;
         let request = DataRequest::Passport { pinfl: &r.pinfl, birth_date: &r.birth_date };
-        let ack = configured(&self.shared.client, DOMAIN)?
-            .request_data(request, &r.attempt_id, rpc.deadline)
-            .await?;
+        let ack =
+            self.request_data(&rpc.caller, &r.attempt_id, DataKind::Passport, request, rpc.deadline).await?;
         Ok(Response::new(pb::RequestPassportResponse {
             status_code: ack.status_code,
             r#type: ack.kind,
@@ -155,8 +207,14 @@ impl AbleIdService for AbleIdApi {
         request: Request<pb::RequestPhotoRequest>,
     ) -> Result<Response<pb::RequestPhotoResponse>, Status> {
         let rpc = accept(request)?;
-        let ack = configured(&self.shared.client, DOMAIN)?
-            .request_data(DataRequest::Photo, &rpc.message.attempt_id, rpc.deadline)
+        let ack = self
+            .request_data(
+                &rpc.caller,
+                &rpc.message.attempt_id,
+                DataKind::Photo,
+                DataRequest::Photo,
+                rpc.deadline,
+            )
             .await?;
         Ok(Response::new(pb::RequestPhotoResponse {
             status_code: ack.status_code,
@@ -172,8 +230,8 @@ impl AbleIdService for AbleIdApi {
         let rpc = accept(request)?;
         let r = &rpc.message;
         let request = DataRequest::Registration { pinfl: &r.pinfl };
-        let ack = configured(&self.shared.client, DOMAIN)?
-            .request_data(request, &r.attempt_id, rpc.deadline)
+        let ack = self
+            .request_data(&rpc.caller, &r.attempt_id, DataKind::Registration, request, rpc.deadline)
             .await?;
         Ok(Response::new(pb::RequestRegistrationResponse {
             status_code: ack.status_code,
@@ -189,9 +247,8 @@ impl AbleIdService for AbleIdApi {
         let rpc = accept(request)?;
         let r = &rpc.message;
         let request = DataRequest::Person { pinfl: &r.pinfl, birth_date: &r.birth_date };
-        let ack = configured(&self.shared.client, DOMAIN)?
-            .request_data(request, &r.attempt_id, rpc.deadline)
-            .await?;
+        let ack =
+            self.request_data(&rpc.caller, &r.attempt_id, DataKind::Person, request, rpc.deadline).await?;
         Ok(Response::new(pb::RequestPersonResponse {
             status_code: ack.status_code,
             r#type: ack.kind,

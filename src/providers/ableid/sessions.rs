@@ -7,6 +7,12 @@
 //! the one vendor call, then records the session on the claim. Everyone else waits for
 //! the claim to hold a session and returns that one. A claim whose start failed is
 //! released; one whose claimant died expires and is taken over.
+//!
+//! Data hooks are signed only by the attempt id, with the same value for every hook of
+//! the attempt, so a signature proves little. The gateway therefore accepts a data hook
+//! only while a `Request*` call it made for that attempt and kind is outstanding: the
+//! call writes a record with an expiry, and the hook's event uses it up in the same
+//! transaction that stores it.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -16,7 +22,7 @@ use super::client::{Session, Subject};
 use super::{DOMAIN, Shared, VENDOR};
 use crate::attempts::{AttemptKey, Effect, NewEvent, RecordKey, event_id};
 use crate::error::{ApiError, ErrorCode, GATEWAY_DOMAIN};
-use crate::proto::attempts::{Started, attempt_event::Kind};
+use crate::proto::attempts::{DataKind, Started, attempt_event::Kind};
 use crate::providers::configured;
 use crate::store::Record;
 
@@ -184,4 +190,35 @@ fn encode(claim: &Claim) -> Vec<u8> {
 
 fn decode(value: &[u8]) -> Option<Claim> {
     serde_json::from_slice(value).ok()
+}
+
+/// The namespace of outstanding data requests.
+const DATA_REQUESTS: &str = "ableid.data_request";
+
+/// The record a data hook of `kind` for `key` needs: written by the `Request*` call,
+/// used up by the hook.
+pub fn data_request(key: &AttemptKey, kind: DataKind) -> RecordKey {
+    RecordKey::new(DATA_REQUESTS, format!("{}/{}", key.id, kind.as_str_name()))
+}
+
+impl Shared {
+    /// Records that a data hook of `kind` is now expected for the attempt, for the data
+    /// hook window. Written before the vendor call: AbleID may post the hook before it
+    /// answers the call.
+    pub async fn expect_data(&self, key: &AttemptKey, kind: DataKind) -> Result<(), ApiError> {
+        let record = Record {
+            key: data_request(key, kind),
+            attempt: Some(key.clone()),
+            value: Vec::new(),
+            expires: Some(SystemTime::now() + self.data_hook_window),
+        };
+        self.log.put_record(record).await
+    }
+
+    /// Withdraws the expectation of a data request AbleID refused.
+    pub async fn forget_data(&self, key: &AttemptKey, kind: DataKind) {
+        if let Err(e) = self.log.delete_record(&data_request(key, kind)).await {
+            tracing::error!(reason = %e.reason, attempt = %key, "cannot withdraw a data request");
+        }
+    }
 }

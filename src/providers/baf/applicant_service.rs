@@ -41,11 +41,12 @@ impl ApplicantApi {
         Ok(())
     }
 
-    /// Records an applicant the gateway created and starts observing it.
+    /// Records an applicant the gateway created for `owner`.
     async fn created(
         &self,
         created: &pb::CreateApplicantResponse,
         reference_id: &str,
+        owner: &str,
     ) -> Result<(), ApiError> {
         let key = AttemptKey::new(VENDOR, &created.applicant_id);
         let started = Started {
@@ -54,7 +55,10 @@ impl ApplicantApi {
             expire_time: None,
             lang: String::new(),
         };
-        let event = NewEvent::new(event_id(&key, "started", b""), Kind::Started(started), Effect::Keep);
+        let event = NewEvent {
+            owner: Some(owner.to_owned()),
+            ..NewEvent::new(event_id(&key, "started", b""), Kind::Started(started), Effect::Keep)
+        };
         self.shared.log.append(&key, event).await?;
         Ok(())
     }
@@ -71,12 +75,10 @@ pub fn image(v: &mut Violations, field: &str, bytes: &[u8], required: bool) {
     }
 }
 
-/// A caller's browser redirect target: an absolute http(s) URL. Browsers, not the
-/// gateway, follow it, so private hosts are fine.
+/// A caller's browser redirect target, if given.
 fn redirect_url(v: &mut Violations, field: &str, url: &str) {
-    let open = validate::UrlPolicy { allow_http: true, allow_private: true };
     if !url.is_empty() {
-        validate::outbound_url(v, field, url, open);
+        validate::redirect_url(v, field, url);
     }
 }
 
@@ -203,7 +205,7 @@ impl ApplicantService for ApplicantApi {
         let callback_url = browser_return.as_ref().map_or(r.callback_url.as_str(), |ret| ret.url.as_str());
         let created =
             baf.create_applicant(mapping::create_applicant_body(r, callback_url), rpc.deadline).await?;
-        self.created(&created, &r.reference_id).await?;
+        self.created(&created, &r.reference_id, &rpc.caller.name).await?;
         if let Some(ret) = browser_return {
             let key = AttemptKey::new(VENDOR, &created.applicant_id);
             self.shared.register_return(&key, ret, &r.callback_url).await?;
@@ -221,6 +223,20 @@ impl ApplicantService for ApplicantApi {
         let rpc = accept(request)?;
         let query = mapping::list_applicants_query(&rpc.message);
         let mut page = self.baf()?.list_applicants(query, rpc.deadline).await?;
+        if rpc.caller.own_attempts_only {
+            // A restricted caller sees only its own applicants in the page; BAF's totals
+            // still count the whole account, so they are cleared rather than leaked.
+            let mut own = Vec::new();
+            for applicant in page.items {
+                let key = AttemptKey::new(VENDOR, &applicant.applicant_id);
+                if self.shared.log.visible(&key, &rpc.caller).await?.is_some() {
+                    own.push(applicant);
+                }
+            }
+            page.items = own;
+            page.total = page.items.len() as i32;
+            page.total_pages = i32::from(!page.items.is_empty());
+        }
         for applicant in &mut page.items {
             self.caller_view(applicant).await?;
         }
@@ -232,6 +248,7 @@ impl ApplicantService for ApplicantApi {
         request: Request<pb::GetApplicantRequest>,
     ) -> Result<Response<pb::GetApplicantResponse>, Status> {
         let rpc = accept(request)?;
+        self.shared.check_visible(&rpc.caller, &rpc.message.applicant_id).await?;
         let mut applicant = self.baf()?.get_applicant(&rpc.message.applicant_id, rpc.deadline).await?;
         self.caller_view(&mut applicant).await?;
         Ok(Response::new(pb::GetApplicantResponse { applicant: Some(applicant) }))
@@ -242,6 +259,7 @@ impl ApplicantService for ApplicantApi {
         request: Request<pb::UpdateApplicantRequest>,
     ) -> Result<Response<pb::UpdateApplicantResponse>, Status> {
         let rpc = accept(request)?;
+        self.shared.check_visible(&rpc.caller, &rpc.message.applicant_id).await?;
         let r = &rpc.message;
         let baf = self.baf()?;
         // For an applicant whose browser returns through the gateway, a new callbackUrl is
@@ -261,6 +279,7 @@ impl ApplicantService for ApplicantApi {
         request: Request<pb::DeleteApplicantRequest>,
     ) -> Result<Response<pb::DeleteApplicantResponse>, Status> {
         let rpc = accept(request)?;
+        self.shared.check_visible(&rpc.caller, &rpc.message.applicant_id).await?;
         self.baf()?.delete_applicant(&rpc.message.applicant_id, rpc.deadline).await?;
         self.shared.touched(&rpc.message.applicant_id);
         Ok(Response::new(pb::DeleteApplicantResponse {}))
@@ -271,6 +290,7 @@ impl ApplicantService for ApplicantApi {
         request: Request<pb::CheckApplicantCompletedRequest>,
     ) -> Result<Response<pb::CheckApplicantCompletedResponse>, Status> {
         let rpc = accept(request)?;
+        self.shared.check_visible(&rpc.caller, &rpc.message.applicant_id).await?;
         let completed = self.baf()?.is_completed(&rpc.message.applicant_id, rpc.deadline).await?;
         Ok(Response::new(pb::CheckApplicantCompletedResponse { completed }))
     }
@@ -280,6 +300,7 @@ impl ApplicantService for ApplicantApi {
         request: Request<pb::CompleteApplicantRequest>,
     ) -> Result<Response<pb::CompleteApplicantResponse>, Status> {
         let rpc = accept(request)?;
+        self.shared.check_visible(&rpc.caller, &rpc.message.applicant_id).await?;
         let id = &rpc.message.applicant_id;
         let callback_url = self.baf()?.complete_applicant(id, rpc.deadline).await?;
         self.shared.touched(id);
@@ -296,6 +317,7 @@ impl ApplicantService for ApplicantApi {
         request: Request<pb::ReNotifyApplicantRequest>,
     ) -> Result<Response<pb::ReNotifyApplicantResponse>, Status> {
         let rpc = accept(request)?;
+        self.shared.check_visible(&rpc.caller, &rpc.message.applicant_id).await?;
         self.baf()?.applicant_action(Action::ReNotify, &rpc.message.applicant_id, rpc.deadline).await?;
         Ok(Response::new(pb::ReNotifyApplicantResponse {}))
     }
@@ -305,6 +327,7 @@ impl ApplicantService for ApplicantApi {
         request: Request<pb::OpenApplicantRequest>,
     ) -> Result<Response<pb::OpenApplicantResponse>, Status> {
         let rpc = accept(request)?;
+        self.shared.check_visible(&rpc.caller, &rpc.message.applicant_id).await?;
         self.baf()?.applicant_action(Action::Open, &rpc.message.applicant_id, rpc.deadline).await?;
         self.shared.touched(&rpc.message.applicant_id);
         Ok(Response::new(pb::OpenApplicantResponse {}))
@@ -315,6 +338,7 @@ impl ApplicantService for ApplicantApi {
         request: Request<pb::UpdateApplicantMainPhotoRequest>,
     ) -> Result<Response<pb::UpdateApplicantMainPhotoResponse>, Status> {
         let rpc = accept(request)?;
+        self.shared.check_visible(&rpc.caller, &rpc.message.applicant_id).await?;
         let r = &rpc.message;
         self.baf()?.update_main_photo(&r.applicant_id, &r.face_image_base64, rpc.deadline).await?;
         Ok(Response::new(pb::UpdateApplicantMainPhotoResponse {}))
@@ -325,6 +349,7 @@ impl ApplicantService for ApplicantApi {
         request: Request<pb::ListApplicantAttemptsRequest>,
     ) -> Result<Response<pb::ListApplicantAttemptsResponse>, Status> {
         let rpc = accept(request)?;
+        self.shared.check_visible(&rpc.caller, &rpc.message.applicant_id).await?;
         let attempts = self.baf()?.list_attempts(&rpc.message.applicant_id, rpc.deadline).await?;
         Ok(Response::new(pb::ListApplicantAttemptsResponse { attempts }))
     }
@@ -334,6 +359,7 @@ impl ApplicantService for ApplicantApi {
         request: Request<pb::GetApplicantAttemptRequest>,
     ) -> Result<Response<pb::GetApplicantAttemptResponse>, Status> {
         let rpc = accept(request)?;
+        self.shared.check_visible(&rpc.caller, &rpc.message.applicant_id).await?;
         let r = &rpc.message;
         let attempt = self.baf()?.get_attempt(&r.applicant_id, r.attempt_id, rpc.deadline).await?;
         Ok(Response::new(pb::GetApplicantAttemptResponse { attempt: Some(attempt) }))
@@ -344,6 +370,7 @@ impl ApplicantService for ApplicantApi {
         request: Request<pb::GetAttemptImagesRequest>,
     ) -> Result<Response<pb::GetAttemptImagesResponse>, Status> {
         let rpc = accept(request)?;
+        self.shared.check_visible(&rpc.caller, &rpc.message.applicant_id).await?;
         let r = &rpc.message;
         let images = self.baf()?.get_images(&r.applicant_id, r.attempt_id, rpc.deadline).await?;
         Ok(Response::new(pb::GetAttemptImagesResponse { images: Some(images) }))
@@ -356,6 +383,7 @@ impl ApplicantService for ApplicantApi {
         request: Request<pb::DownloadAttemptVideoRequest>,
     ) -> Result<Response<Self::DownloadAttemptVideoStream>, Status> {
         let rpc = accept(request)?;
+        self.shared.check_visible(&rpc.caller, &rpc.message.applicant_id).await?;
         let r = &rpc.message;
         let video = Video::LivenessReflection;
         let download = self.baf()?.download_video(&r.applicant_id, r.attempt_id, video, rpc.deadline).await?;
@@ -371,6 +399,7 @@ impl ApplicantService for ApplicantApi {
         request: Request<pb::DownloadLivenessActionVideoRequest>,
     ) -> Result<Response<Self::DownloadLivenessActionVideoStream>, Status> {
         let rpc = accept(request)?;
+        self.shared.check_visible(&rpc.caller, &rpc.message.applicant_id).await?;
         let r = &rpc.message;
         let video = Video::LivenessAction;
         let download = self.baf()?.download_video(&r.applicant_id, r.attempt_id, video, rpc.deadline).await?;

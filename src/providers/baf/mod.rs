@@ -25,8 +25,10 @@ use url::Url;
 pub use config::BafConfig;
 
 use super::{Context, Provider, Registration, parse_section};
+use crate::attempts::AttemptKey;
 use crate::attempts::log::EventLog;
 use crate::attempts::watch::WatchGuard;
+use crate::auth::Caller;
 use crate::config::secs;
 use crate::error::ApiError;
 use crate::proto::attempts::{AttemptState, Vendor};
@@ -58,6 +60,15 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// Refuses, as `NOT_FOUND`, an applicant a caller limited to its own attempts did not
+    /// create; other callers reach every applicant of the account.
+    pub async fn check_visible(&self, caller: &Caller, applicant_id: &str) -> Result<(), ApiError> {
+        if caller.own_attempts_only {
+            self.log.require_visible(&AttemptKey::new(VENDOR, applicant_id), caller).await?;
+        }
+        Ok(())
+    }
+
     /// Tells the observer of an applicant that it probably changed (a mutation went
     /// through the gateway, or the person came back), so it reads it now.
     pub fn touched(&self, applicant_id: &str) {
@@ -129,7 +140,7 @@ impl Provider for BafProvider {
         Some(VENDOR)
     }
 
-    fn http_routes(&self) -> axum::Router {
+    fn browser_routes(&self) -> axum::Router {
         returns::routes(self.shared.clone())
     }
 

@@ -10,6 +10,7 @@ use tonic::{Request, Response, Status};
 use super::applicant_service::image;
 use super::mapping::{FACE_ONLY, ValidationInput, validation_body};
 use super::{DOMAIN, Shared};
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::grpc::{Validate, accept};
 use crate::proto::baf::{self as pb, validation_service_server::ValidationService};
@@ -32,9 +33,11 @@ impl ValidationApi {
         &self,
         operation: &'static str,
         input: ValidationInput<'_>,
+        caller: &Caller,
         deadline: Option<Instant>,
     ) -> Result<pb::ValidationResult, ApiError> {
         let baf = configured(&self.shared.client, DOMAIN)?;
+        self.shared.check_visible(caller, input.applicant_id).await?;
         let result = baf.validate(operation, validation_body(&input), deadline).await;
         // A validation makes an attempt and may complete the applicant, failed or not.
         self.shared.touched(input.applicant_id);
@@ -97,7 +100,8 @@ impl ValidationService for ValidationApi {
         request: Request<pb::VerifyDocumentRequest>,
     ) -> Result<Response<pb::VerifyDocumentResponse>, Status> {
         let rpc = accept(request)?;
-        let result = self.validate("VerifyDocument", document(&rpc.message), rpc.deadline).await?;
+        let result =
+            self.validate("VerifyDocument", document(&rpc.message), &rpc.caller, rpc.deadline).await?;
         Ok(Response::new(pb::VerifyDocumentResponse { result: Some(result) }))
     }
 
@@ -108,7 +112,7 @@ impl ValidationService for ValidationApi {
         let rpc = accept(request)?;
         let r = &rpc.message;
         let input = ValidationInput::face_only(&r.applicant_id, &r.endeavor_id, &r.face_image_base64);
-        let result = self.validate("RegisterFace", input, rpc.deadline).await?;
+        let result = self.validate("RegisterFace", input, &rpc.caller, rpc.deadline).await?;
         Ok(Response::new(pb::RegisterFaceResponse { result: Some(result) }))
     }
 
@@ -119,7 +123,7 @@ impl ValidationService for ValidationApi {
         let rpc = accept(request)?;
         let r = &rpc.message;
         let input = ValidationInput::face_only(&r.applicant_id, &r.endeavor_id, &r.face_image_base64);
-        let result = self.validate("AuthorizeFace", input, rpc.deadline).await?;
+        let result = self.validate("AuthorizeFace", input, &rpc.caller, rpc.deadline).await?;
         Ok(Response::new(pb::AuthorizeFaceResponse { result: Some(result) }))
     }
 }
