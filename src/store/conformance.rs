@@ -76,12 +76,17 @@ pub async fn run(store: Arc<dyn EventStore>) {
     concurrent_claims_have_one_winner(store.clone()).await;
     a_consumed_record_is_needed_and_used_up(&*store).await;
     expiring_attempts_are_found(&*store).await;
+    leases_have_one_holder_until_they_expire(&*store).await;
+    store.check().await.expect("a fresh store is healthy");
     purge_removes_old_attempts_with_their_events_and_records(&*store).await;
 }
 
 /// Checks for a store several processes share: what one handle appends, the other reads
-/// and is notified of.
+/// and is notified of; a lease one holds, the other cannot take.
 pub async fn run_shared(a: Arc<dyn EventStore>, b: Arc<dyn EventStore>) {
+    assert!(a.lease("shared.lease", "a", Duration::from_secs(30)).await.expect("lease"));
+    assert!(!b.lease("shared.lease", "b", Duration::from_secs(30)).await.expect("lease"));
+    a.release("shared.lease", "a").await.expect("release");
     let key = key("shared");
     let mut live = b.subscribe(&key);
     stored(&a.append(&key, started("shared-1")).await.expect("append"));
@@ -370,6 +375,20 @@ async fn expiring_attempts_are_found(store: &dyn EventStore) {
     let early = SystemTime::UNIX_EPOCH + Duration::from_secs(999);
     let due = store.attempts_in_state(Vendor::Baf, AttemptState::Pending, Some(early)).await.expect("query");
     assert!(!due.iter().any(|a| a.attempt_id == key.id));
+}
+
+async fn leases_have_one_holder_until_they_expire(store: &dyn EventStore) {
+    let short = Duration::from_millis(300);
+    assert!(store.lease("test.lease", "a", short).await.expect("lease"));
+    assert!(store.lease("test.lease", "a", short).await.expect("lease"), "the holder renews");
+    assert!(!store.lease("test.lease", "b", short).await.expect("lease"), "held by a");
+    tokio::time::sleep(short + Duration::from_millis(100)).await;
+    assert!(store.lease("test.lease", "b", short).await.expect("lease"), "expired: b takes over");
+    assert!(!store.lease("test.lease", "a", short).await.expect("lease"));
+    store.release("test.lease", "a").await.expect("release");
+    assert!(!store.lease("test.lease", "a", short).await.expect("lease"), "only the holder releases");
+    store.release("test.lease", "b").await.expect("release");
+    assert!(store.lease("test.lease", "a", short).await.expect("lease"), "released: free again");
 }
 
 async fn purge_removes_old_attempts_with_their_events_and_records(store: &dyn EventStore) {

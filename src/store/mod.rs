@@ -13,7 +13,7 @@ pub mod conformance;
 pub mod sqlite;
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use futures_util::stream::BoxStream;
 
@@ -129,4 +129,17 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
     /// Deletes attempts (with their events and records) not updated since `before`, and
     /// records without an attempt that expired before it; returns how many attempts went.
     async fn purge(&self, before: SystemTime) -> Result<u64, StoreError>;
+
+    /// Takes, or renews, the lease `name` for `holder` until `ttl` from now; true when
+    /// `holder` holds it afterwards. A lease held by someone else is taken over only once
+    /// it has expired. Leases let replicas sharing a store do work one at a time (observe
+    /// one BAF applicant), and take it over within `ttl` when a replica dies.
+    async fn lease(&self, name: &str, holder: &str, ttl: Duration) -> Result<bool, StoreError>;
+
+    /// Gives the lease up, if `holder` holds it.
+    async fn release(&self, name: &str, holder: &str) -> Result<(), StoreError>;
+
+    /// Checks that the store can serve: for readiness and health. Cheap enough to call
+    /// every few seconds.
+    async fn check(&self) -> Result<(), StoreError>;
 }

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::StreamExt;
 use prost::Message;
@@ -85,6 +85,14 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE baf_returns;
     DROP INDEX attempts_transaction;
     ALTER TABLE attempts ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+    ",
+    // Leases (one process uses the file, but the store keeps the trait's contract).
+    "
+    CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        expires_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
     ",
 ];
 
@@ -504,6 +512,43 @@ impl EventStore for SqliteStore {
                 )
                 .map_err(fail)?;
             Ok(deleted > 0)
+        })
+        .await
+    }
+
+    async fn lease(&self, name: &str, holder: &str, ttl: Duration) -> Result<bool, StoreError> {
+        let (name, holder) = (name.to_owned(), holder.to_owned());
+        Self::with(&self.writer, move |c| {
+            let now = millis(SystemTime::now());
+            let until = now.saturating_add(ttl.as_millis() as i64);
+            // Taken when free, expired, or already ours; otherwise left alone.
+            let changed = c
+                .execute(
+                    "INSERT INTO leases (name, holder, expires_ms) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_ms = excluded.expires_ms
+                     WHERE leases.holder = excluded.holder OR leases.expires_ms <= ?4",
+                    params![name, holder, until, now],
+                )
+                .map_err(fail)?;
+            Ok(changed > 0)
+        })
+        .await
+    }
+
+    async fn release(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        let (name, holder) = (name.to_owned(), holder.to_owned());
+        Self::with(&self.writer, move |c| {
+            c.execute("DELETE FROM leases WHERE name = ?1 AND holder = ?2", params![name, holder])
+                .map_err(fail)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn check(&self) -> Result<(), StoreError> {
+        Self::with(&self.reader, |c| {
+            c.query_row("SELECT count(*) FROM leases", [], |row| row.get::<_, i64>(0)).map_err(fail)?;
+            Ok(())
         })
         .await
     }

@@ -47,8 +47,9 @@ pub const MAX_URL_BYTES: usize = 2048;
 pub struct OutboundPolicy {
     /// Accept `http:` as well as `https:`; an `http:` URL may then also use port 80.
     pub allow_http: bool,
-    /// Accept loopback, private, link-local and every other special-purpose address, and
-    /// local or cluster-internal names (for a sandbox whose hooks stay on one machine).
+    /// Accept loopback, private, link-local and every other special-purpose address, local
+    /// or cluster-internal names, and any port (for a sandbox whose hooks stay on one
+    /// machine, on whatever port a test receiver got).
     pub allow_private: bool,
     /// The ports a URL may name (its scheme's default port when it names none).
     pub allowed_ports: Vec<u16>,
@@ -222,6 +223,7 @@ pub fn check_syntax(v: &mut Violations, field: &str, value: &str, policy: &Outbo
     }
     // The port of a refused scheme is not worth a second message.
     if scheme_ok
+        && !policy.allow_private
         && let Some(port) = url.port_or_known_default()
         && !port_allowed(port, url.scheme(), policy)
     {
@@ -647,6 +649,7 @@ mod tests {
             assert!(syntax(ok, &open).is_empty(), "{ok}");
         }
         assert_eq!(syntax("ftp://127.0.0.1:8080/", &open), ["hooks[0]: must be http or https"]);
+        assert!(syntax("http://127.0.0.1:41234/x", &open).is_empty(), "any port on a private target");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use idv_gateway::config::Config;
 use idv_gateway::proto;
@@ -10,8 +11,11 @@ use idv_gateway::providers::ableid::AbleIdConfig;
 use idv_gateway::providers::b2core::B2CoreConfig;
 use idv_gateway::providers::baf::BafConfig;
 use idv_gateway::server::{self, Listeners, Running};
+use idv_sandbox::{Options, Sandbox};
+use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
 use tonic_types::StatusExt;
+use url::Url;
 
 /// The `[ableid]` section of a configuration.
 pub fn ableid(config: &mut Config) -> &mut AbleIdConfig {
@@ -28,12 +32,13 @@ pub fn b2core(config: &mut Config) -> &mut B2CoreConfig {
     config.provider_mut().expect("b2core is registered")
 }
 
-/// A gateway running inside the test process.
+/// A gateway running inside the test process, and the sandbox it is pointed at, if any.
 pub struct TestGateway {
     pub grpc_addr: SocketAddr,
     pub http_addr: SocketAddr,
     pub channel: Channel,
     running: Option<Running>,
+    sandbox: Option<Sandbox>,
     /// Keeps the data directory alive as long as the gateway.
     pub data_dir: tempfile::TempDir,
 }
@@ -48,15 +53,76 @@ pub fn config() -> (Config, tempfile::TempDir) {
     (config, data_dir)
 }
 
+/// Starts the simulated vendors on a port-0 listener of their own, with AbleID's data
+/// hooks going to `data_hooks`, after `adjust` has changed their options.
+pub async fn start_sandbox(
+    data_hooks: Url,
+    session_ttl: Duration,
+    adjust: impl FnOnce(&mut Options),
+) -> Sandbox {
+    let mut options = Options::new(data_hooks);
+    options.session_ttl = session_ttl;
+    adjust(&mut options);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the sandbox");
+    idv_sandbox::serve(listener, options, CancellationToken::new()).await.expect("start the sandbox")
+}
+
 impl TestGateway {
     /// Starts a gateway with `config` (see [`config`]).
     pub async fn start(config: Config, data_dir: tempfile::TempDir) -> Self {
         let listeners = Listeners::bind(&config).await.expect("bind");
         let running = server::start(config, listeners).await.expect("start");
-        Self::connect(running, data_dir).await
+        Self::connect(running, None, data_dir).await
     }
 
-    async fn connect(running: Running, data_dir: tempfile::TempDir) -> Self {
+    /// Starts the sandbox and a gateway pointed at it.
+    pub async fn sandbox() -> Self {
+        let (config, data_dir) = config();
+        Self::sandbox_with(config, data_dir).await
+    }
+
+    /// Starts the sandbox and a gateway with `config` (see [`config`]) pointed at it, for
+    /// tests that change a setting such as `ableid.session_ttl_secs`.
+    pub async fn sandbox_with(config: Config, data_dir: tempfile::TempDir) -> Self {
+        Self::sandbox_with_options(config, data_dir, |_| {}).await
+    }
+
+    /// Starts the sandbox with its options changed by `adjust` (such as where AbleID's
+    /// data hooks go), and a gateway with `config` pointed at it.
+    ///
+    /// The gateway is pointed at the sandbox the ordinary way, through its
+    /// configuration, as a deployment points it at the real vendors; the sandbox's AbleID
+    /// sends its data hooks to the gateway's receivers unless `adjust` says otherwise.
+    pub async fn sandbox_with_options(
+        mut config: Config,
+        data_dir: tempfile::TempDir,
+        adjust: impl FnOnce(&mut Options),
+    ) -> Self {
+        let listeners = Listeners::bind(&config).await.expect("bind");
+        let http_addr = listeners.http.local_addr().expect("HTTP address");
+        let public_url = config
+            .server
+            .public_url
+            .get_or_insert_with(|| format!("http://{http_addr}/").parse().unwrap())
+            .clone();
+        let session_ttl = Duration::from_secs(ableid(&mut config).session_ttl_secs);
+        let sandbox = start_sandbox(public_url.join("hooks/ableid").unwrap(), session_ttl, adjust).await;
+        let able = ableid(&mut config);
+        able.base_url = Some(sandbox.ableid_url.clone());
+        able.project_id = Some(idv_sandbox::ABLEID_PROJECT_ID.into());
+        able.secret = Some(idv_sandbox::ABLEID_SECRET.into());
+        // Caller hooks in these tests are http://127.0.0.1 receivers.
+        able.allow_caller_hooks = true;
+        able.allow_http_hooks = true;
+        able.allow_private_hooks = true;
+        baf(&mut config).base_url = Some(sandbox.baf_url.clone());
+        baf(&mut config).api_key = Some(idv_sandbox::BAF_API_KEY.into());
+        b2core(&mut config).base_url = Some(sandbox.b2core_url.clone());
+        let running = server::start(config, listeners).await.expect("start");
+        Self::connect(running, Some(sandbox), data_dir).await
+    }
+
+    async fn connect(running: Running, sandbox: Option<Sandbox>, data_dir: tempfile::TempDir) -> Self {
         let channel = Channel::from_shared(format!("http://{}", running.grpc_addr))
             .unwrap()
             .connect()
@@ -67,6 +133,7 @@ impl TestGateway {
             http_addr: running.http_addr,
             channel,
             running: Some(running),
+            sandbox,
             data_dir,
         }
     }
@@ -92,10 +159,19 @@ impl TestGateway {
         format!("http://{}{path}", self.http_addr)
     }
 
-    /// Stops the gateway gracefully.
+    /// A URL on the sandbox, such as `/sandbox/baf/embedded/{id}/pass`.
+    pub fn sandbox_url(&self, path: &str) -> String {
+        let sandbox = self.sandbox.as_ref().expect("a gateway started with the sandbox");
+        format!("http://{}{path}", sandbox.addr)
+    }
+
+    /// Stops the gateway gracefully, then the sandbox.
     pub async fn stop(mut self) {
         if let Some(running) = self.running.take() {
             running.stop().await;
+        }
+        if let Some(sandbox) = self.sandbox.take() {
+            sandbox.stop().await;
         }
     }
 }

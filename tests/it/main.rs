@@ -2,7 +2,7 @@
 //!
 //! Each test starts a gateway on port 0 and talks to it through a real tonic client;
 //! vendors are either a recording fake (wiremock) that asserts the exact HTTP call, or
-//! the built-in sandbox.
+//! the simulated vendors of the `idv-sandbox` crate, started beside the gateway.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -11,5 +11,7 @@ mod b2core;
 mod baf;
 mod harness;
 mod process;
+mod sandbox_contract;
+mod sandbox_e2e;
 mod server;
 mod watch;

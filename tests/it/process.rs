@@ -77,14 +77,54 @@ fn gateway_command(data_dir: &Path, grpc: u16, http: u16) -> Command {
     command
 }
 
+async fn connect(process: &Process) -> tonic::transport::Channel {
+    tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{}", process.grpc))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn acknowledged_hooks_survive_sigkill() {
-    let data = tempfile::tempdir().unwrap();
-    let mut process = spawn(data.path()).await;
-    let http = reqwest::Client::new();
+    use idv_gateway::proto::ableid;
+
+    // A fake AbleID that starts the session and accepts every photo request: each photo
+    // hook below answers one request made through the gateway.
+    let vendor = wiremock::MockServer::start().await;
     let attempt = "att-crash";
+    for (path, body) in [
+        (
+            "/check/start/second",
+            json!({"statusCode": 200, "type": "SUCCESS", "message": "ok",
+                "data": {"attemptId": attempt, "fullUrl": "https://ableid.test/x", "lang": "ru"}}),
+        ),
+        ("/check/get_photo", json!({"statusCode": 200, "type": "SUCCESS", "message": "ok", "data": null})),
+    ] {
+        wiremock::Mock::given(wiremock::matchers::path(path))
+            .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(body))
+            .mount(&vendor)
+            .await;
+    }
+    let data = tempfile::tempdir().unwrap();
+    let uri = vendor.uri();
+    let mut process = spawn_with(data.path(), |command| {
+        command.env("IDV_ABLEID_BASE_URL", &uri).env("IDV_PUBLIC_URL", "https://idv.example.com/");
+    })
+    .await;
+    let mut able = ableid::able_id_service_client::AbleIdServiceClient::new(connect(&process).await);
+    able.start_resident_check(ableid::StartResidentCheckRequest {
+        transaction_id: "tx".into(),
+        pinfl: "31205901234567".into(),
+        birth_date: "12.05.1990".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+
+    let http = reqwest::Client::new();
     let hash = hook_signature(PROJECT_ID, &SECRET.into(), attempt);
-    let mut sent = Vec::new();
+    let mut sent = vec!["started".to_string()];
     for n in 0..20 {
         let (path, body) = if n == 10 {
             (
@@ -93,6 +133,7 @@ async fn acknowledged_hooks_survive_sigkill() {
                 "data": {"attemptId": attempt, "hash": hash, "transactionId": "tx"}}),
             )
         } else {
+            able.request_photo(ableid::RequestPhotoRequest { attempt_id: attempt.into() }).await.unwrap();
             (
                 "photo",
                 json!({"statusCode": 200, "type": "SUCCESS", "message": "ok",
@@ -107,12 +148,7 @@ async fn acknowledged_hooks_survive_sigkill() {
     process.kill();
 
     let mut restarted = spawn(data.path()).await;
-    let channel = tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{}", restarted.grpc))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let events = pb::attempt_service_client::AttemptServiceClient::new(channel)
+    let events = pb::attempt_service_client::AttemptServiceClient::new(connect(&restarted).await)
         .list_attempt_events(pb::ListAttemptEventsRequest {
             attempt: Some(pb::list_attempt_events_request::Attempt::AbleidAttemptId(attempt.into())),
             page_size: 1000,
@@ -127,15 +163,18 @@ async fn acknowledged_hooks_survive_sigkill() {
     let found: Vec<String> = events
         .iter()
         .map(|e| match &e.kind {
+            Some(Kind::Started(_)) => "started".into(),
             Some(Kind::Photo(photo)) => photo.crc.clone(),
             Some(Kind::Completed(_)) => "completed".into(),
             other => panic!("unexpected {other:?}"),
         })
         .collect();
     assert_eq!(found, sent);
-    assert_eq!(events.iter().map(|e| e.sequence).collect::<Vec<_>>(), (1..=20).collect::<Vec<_>>());
+    assert_eq!(events.iter().map(|e| e.sequence).collect::<Vec<_>>(), (1..=21).collect::<Vec<_>>());
 }
 
+// `--sandbox` needs the binary's `sandbox` feature.
+#[cfg(feature = "sandbox")]
 #[tokio::test]
 async fn logs_never_show_personal_data_or_secrets() {
     use idv_gateway::proto::{ableid, b2core, baf};
@@ -145,7 +184,17 @@ async fn logs_never_show_personal_data_or_secrets() {
     let log_path = data.path().join("gateway.log");
     let log = std::fs::File::create(&log_path).unwrap();
     let mut process = spawn_with(data.path(), |command| {
-        command.arg("--sandbox").env("IDV_LOG", "debug").stdout(log.try_clone().unwrap()).stderr(log);
+        // The sandbox's values sit under the real environment: the fake AbleID of
+        // `gateway_command` would win over them.
+        for name in ["IDV_ABLEID_BASE_URL", "IDV_ABLEID_PROJECT_ID", "IDV_ABLEID_SECRET"] {
+            command.env_remove(name);
+        }
+        command
+            .arg("--sandbox")
+            .env("IDV_SANDBOX_ADDR", format!("127.0.0.1:{}", free_port()))
+            .env("IDV_LOG", "debug")
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
     })
     .await;
     let channel = tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{}", process.grpc))

@@ -1,6 +1,7 @@
-//! End to end through the real gateway and the built-in sandbox: tonic clients call the
-//! gateway, the gateway's vendor clients call the simulated vendors over HTTP, and the
-//! tests act as the end user on the vendors' pages and as the receivers of their hooks.
+//! End to end through the real gateway and the simulated vendors of `idv-sandbox`,
+//! started beside it: tonic clients call the gateway, the gateway's vendor clients call
+//! the simulated vendors over HTTP, and the tests act as the end user on the vendors'
+//! pages and as the receivers of their hooks.
 
 use std::time::{Duration, Instant};
 
@@ -9,9 +10,9 @@ use idv_gateway::proto::ableid as able;
 use idv_gateway::proto::attempts;
 use idv_gateway::proto::b2core as b2;
 use idv_gateway::proto::baf;
-use idv_gateway::sandbox::{self, Options};
-use idv_gateway::vendor::ableid as ableid_reader;
-use idv_gateway::vendor::json::Obj;
+use idv_gateway::providers::ableid::mapping as ableid_reader;
+use idv_gateway::upstream::json::Obj;
+use idv_sandbox as sandbox;
 use serde_json::Value;
 use sha1::{Digest, Sha1};
 use tonic::{Code, Request};
@@ -86,11 +87,9 @@ async fn hook_receiver() -> MockServer {
 /// A sandbox gateway whose AbleID data hooks go to `receiver`.
 async fn gateway_with_data_hooks(receiver: &MockServer) -> TestGateway {
     let (config, data_dir) = harness::config();
-    let options = Options {
-        ableid_data_hooks: Some(format!("{}/data", receiver.uri()).parse().unwrap()),
-        ..Options::default()
-    };
-    TestGateway::sandbox_with_options(config, data_dir, options).await
+    let data_hooks = format!("{}/data", receiver.uri()).parse().unwrap();
+    TestGateway::sandbox_with_options(config, data_dir, |options| options.ableid_data_hooks = data_hooks)
+        .await
 }
 
 /// The data hook `name` of `attempt`, after checking its signed envelope.
@@ -126,7 +125,7 @@ async fn ableid_resident_check_approve_hook_and_data() {
         .into_inner();
     let attempt = started.attempt_id.clone();
     assert_eq!(attempt.len(), 21);
-    assert_eq!(started.full_url, gw.http_url(&format!("/sandbox/ableid/session/{attempt}")));
+    assert_eq!(started.full_url, gw.sandbox_url(&format!("/sandbox/ableid/session/{attempt}")));
     assert_eq!((started.lang.as_str(), started.message.as_str()), ("en", "Success"));
     assert!(started.expire_time.is_some());
 
@@ -223,10 +222,12 @@ async fn ableid_resident_check_approve_hook_and_data() {
         .request_photo(able::RequestPhotoRequest { attempt_id: "no-such-attempt".into() })
         .await
         .unwrap_err();
+    // An attempt the gateway did not start never reaches AbleID: its data hook would be
+    // refused anyway.
     let e = error_parts(&status);
     assert_eq!(
         (e.code, e.reason.as_str(), e.domain.as_str()),
-        (Code::NotFound, "FACE_TRANSACTION_NOT_FOUND", "ableid")
+        (Code::NotFound, "ATTEMPT_NOT_FOUND", "idv-gateway")
     );
     gw.stop().await;
 }
@@ -299,7 +300,7 @@ async fn ableid_foreign_checks_reject_and_have_no_registration() {
 #[tokio::test]
 async fn ableid_expired_sessions_fail_with_face_session_expired() {
     let (mut config, data_dir) = harness::config();
-    harness::ableid(config).session_ttl_secs = 1;
+    crate::harness::ableid(&mut config).session_ttl_secs = 1;
     let gw = TestGateway::sandbox_with(config, data_dir).await;
     let mut ableid = gw.ableid();
     let started = ableid.start_resident_check(resident_check(Vec::new())).await.unwrap().into_inner();
@@ -343,7 +344,7 @@ async fn completed(gw: &TestGateway, id: &str) -> bool {
 async fn create_applicant(gw: &TestGateway, request: baf::CreateApplicantRequest) -> String {
     let created = gw.applicants().create_applicant(request).await.unwrap().into_inner();
     assert!(
-        created.validation_link.starts_with(&gw.http_url("/sandbox/baf/embedded?requestId=")),
+        created.validation_link.starts_with(&gw.sandbox_url("/sandbox/baf/embedded?requestId=")),
         "{}",
         created.validation_link
     );
@@ -372,11 +373,11 @@ async fn baf_page_pass_then_attempts_images_and_video() {
     assert_eq!(applicant(&gw, &id).await.status(), baf::ApplicantStatus::Pending);
 
     let page =
-        browser().get(gw.http_url(&format!("/sandbox/baf/embedded?requestId={id}"))).send().await.unwrap();
+        browser().get(gw.sandbox_url(&format!("/sandbox/baf/embedded?requestId={id}"))).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains(&format!("/sandbox/baf/embedded/{id}/pass")));
 
-    let passed = press(&gw.http_url(&format!("/sandbox/baf/embedded/{id}/pass"))).await;
+    let passed = press(&gw.sandbox_url(&format!("/sandbox/baf/embedded/{id}/pass"))).await;
     assert_eq!(passed.status(), 303);
     // BAF sends the browser to the gateway, which records the return and sends it on.
     let location = passed.headers()["location"].to_str().unwrap().to_owned();
@@ -395,7 +396,7 @@ async fn baf_page_pass_then_attempts_images_and_video() {
     let success = a.success_attempt_id.unwrap();
     assert_eq!(a.success_attempt.unwrap().status(), baf::ValidationOutcome::Success);
     assert!(completed(&gw, &id).await);
-    assert_eq!(press(&gw.http_url(&format!("/sandbox/baf/embedded/{id}/pass"))).await.status(), 409);
+    assert_eq!(press(&gw.sandbox_url(&format!("/sandbox/baf/embedded/{id}/pass"))).await.status(), 409);
 
     let mut applicants = gw.applicants();
     let attempts = applicants
@@ -455,8 +456,9 @@ async fn baf_page_pass_then_attempts_images_and_video() {
     }
     assert!(messages.len() > 1, "a few hundred KiB come in several chunks");
     assert_eq!(messages[0], ("video/mp4".to_owned(), video.len() as i64));
-    let direct_url = gw
-        .http_url(&format!("/sandbox/baf/publicapi/api/v2/private/Applicants/{id}/Attempts/{success}/Video"));
+    let direct_url = gw.sandbox_url(&format!(
+        "/sandbox/baf/publicapi/api/v2/private/Applicants/{id}/Attempts/{success}/Video"
+    ));
     assert_eq!(images.liveness_reflection_video_link, direct_url);
     let direct = browser().get(&direct_url).bearer_auth(sandbox::BAF_API_KEY).send().await.unwrap();
     assert_eq!(direct.status(), 200);
@@ -492,7 +494,7 @@ async fn baf_page_pass_then_attempts_images_and_video() {
 async fn baf_failing_until_all_attempts_are_used() {
     let gw = TestGateway::sandbox().await;
     let id = create_applicant(&gw, baf::CreateApplicantRequest::default()).await;
-    let fail_url = gw.http_url(&format!("/sandbox/baf/embedded/{id}/fail"));
+    let fail_url = gw.sandbox_url(&format!("/sandbox/baf/embedded/{id}/fail"));
 
     for (used, status, closed) in [
         (1, baf::ApplicantStatus::FailedAttempt, false),
@@ -772,7 +774,8 @@ async fn b2core_wizard_raises_the_level() {
 
     let status = b2core.list_verifications(b2::ListVerificationsRequest::default()).await.unwrap_err();
     assert_eq!(status.code(), Code::Unauthenticated);
-    let direct = browser().get(gw.http_url("/sandbox/b2core/api/v2/my/verifications")).send().await.unwrap();
+    let direct =
+        browser().get(gw.sandbox_url("/sandbox/b2core/api/v2/my/verifications")).send().await.unwrap();
     assert_eq!(direct.status(), 401);
     assert_eq!(direct.json::<Value>().await.unwrap()["message"], "Unauthorized");
     gw.stop().await;
@@ -831,7 +834,7 @@ async fn watch_an_ableid_check_end_to_end() {
 #[tokio::test]
 async fn watch_a_baf_applicant_end_to_end() {
     let (mut config, data_dir) = crate::harness::config();
-    harness::baf(config).poll_min_secs = 1;
+    crate::harness::baf(&mut config).poll_min_secs = 1;
     let gw = TestGateway::sandbox_with(config, data_dir).await;
     let id = create_applicant(&gw, baf::CreateApplicantRequest::default()).await;
     let mut watcher = attempts::attempt_service_client::AttemptServiceClient::new(gw.channel.clone());
@@ -843,7 +846,7 @@ async fn watch_a_baf_applicant_end_to_end() {
     assert!(matches!(next_event(&mut stream).await.kind, Some(attempts::attempt_event::Kind::Started(_))));
 
     // Pass on the page and follow the browser back through the gateway.
-    let passed = press(&gw.http_url(&format!("/sandbox/baf/embedded/{id}/pass"))).await;
+    let passed = press(&gw.sandbox_url(&format!("/sandbox/baf/embedded/{id}/pass"))).await;
     let back = passed.headers()["location"].to_str().unwrap().to_owned();
     assert_eq!(browser().get(&back).send().await.unwrap().status(), 200);
 
