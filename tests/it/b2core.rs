@@ -2,15 +2,9 @@
 
 use idv_gateway::proto::b2core as pb;
 use serde_json::json;
-use tonic::{Code, Request};
+use tonic::Code;
 
-use crate::harness::{FakeVendors, error_parts, header, json_body};
-
-fn with_token<T>(message: T, token: &str) -> Request<T> {
-    let mut request = Request::new(message);
-    request.metadata_mut().insert("b2core-authorization", token.parse().unwrap());
-    request
-}
+use crate::harness::{FakeVendors, error_parts, header, json_body, with_token};
 
 #[tokio::test]
 async fn history_and_details_forward_the_client_token() {

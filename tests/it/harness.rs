@@ -277,3 +277,41 @@ pub fn json_body(request: &wiremock::Request) -> serde_json::Value {
 pub fn header<'a>(request: &'a wiremock::Request, name: &str) -> Option<&'a str> {
     request.headers.get(name).and_then(|v| v.to_str().ok())
 }
+
+/// A request carrying the end client's B2Core token in metadata.
+pub fn with_token<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert("b2core-authorization", token.parse().unwrap());
+    request
+}
+
+/// A `WatchAttempt` stream.
+pub type WatchStream = tonic::Streaming<proto::attempts::WatchAttemptResponse>;
+
+/// How long a test waits for the next message of a watch.
+pub const WATCH_WAIT: Duration = Duration::from_secs(30);
+
+/// The next message of a watch that is not a heartbeat; `None` when the stream ended
+/// with OK.
+pub async fn next_message(stream: &mut WatchStream) -> Option<proto::attempts::WatchAttemptResponse> {
+    use futures_util::StreamExt;
+    use proto::attempts::watch_attempt_response::Kind;
+    loop {
+        let message =
+            tokio::time::timeout(WATCH_WAIT, stream.next()).await.expect("no message in time")?.unwrap();
+        if !matches!(message.kind, Some(Kind::Heartbeat(_))) {
+            return Some(message);
+        }
+    }
+}
+
+/// The next event of a watch with its resume token, skipping the snapshot and heartbeats.
+pub async fn next_event(stream: &mut WatchStream) -> (proto::attempts::AttemptEvent, String) {
+    use proto::attempts::watch_attempt_response::Kind;
+    loop {
+        let message = next_message(stream).await.expect("stream ended early");
+        if let Some(Kind::Event(event)) = message.kind {
+            return (event, message.resume_token);
+        }
+    }
+}

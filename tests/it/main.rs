@@ -11,7 +11,6 @@ mod b2core;
 mod baf;
 mod harness;
 mod process;
-mod sandbox_contract;
-mod sandbox_e2e;
+mod sandbox;
 mod server;
 mod watch;

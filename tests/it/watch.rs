@@ -14,12 +14,12 @@ use serde_json::{Value, json};
 use tonic::Code;
 use tonic::transport::Channel;
 
-use crate::harness::{FakeVendors, PROJECT_ID, SECRET, TestGateway, error_parts};
+use crate::harness::{FakeVendors, PROJECT_ID, SECRET, TestGateway, error_parts, next_event, next_message};
 
 type Client = pb::attempt_service_client::AttemptServiceClient<Channel>;
-type Stream = tonic::Streaming<pb::WatchAttemptResponse>;
+type Stream = crate::harness::WatchStream;
 
-const WAIT: Duration = Duration::from_secs(20);
+const WAIT: Duration = crate::harness::WATCH_WAIT;
 
 fn client(gateway: &TestGateway) -> Client {
     Client::new(gateway.channel.clone())
@@ -63,21 +63,7 @@ async fn watch(
 
 /// The next message that is not a heartbeat.
 async fn next(stream: &mut Stream) -> Option<pb::WatchAttemptResponse> {
-    loop {
-        let message = tokio::time::timeout(WAIT, stream.next()).await.expect("no message in time")?.unwrap();
-        if !matches!(message.kind, Some(watch_attempt_response::Kind::Heartbeat(_))) {
-            return Some(message);
-        }
-    }
-}
-
-/// The next event; panics on anything else.
-async fn next_event(stream: &mut Stream) -> (pb::AttemptEvent, String) {
-    let message = next(stream).await.expect("stream ended early");
-    match message.kind {
-        Some(watch_attempt_response::Kind::Event(event)) => (event, message.resume_token),
-        other => panic!("expected an event, got {other:?}"),
-    }
+    next_message(stream).await
 }
 
 /// Reads until the stream ends with OK; returns the events on the way.
