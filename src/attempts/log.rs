@@ -84,7 +84,7 @@ impl EventLog {
         let appended = self.store.append(key, event).await?;
         match &appended {
             Appended::Stored(event) => {
-                tracing::info!(attempt = %key, kind, sequence = event.sequence, "event recorded")
+                tracing::debug!(attempt = %key, kind, sequence = event.sequence, "event recorded")
             }
             Appended::Duplicate(_) => tracing::debug!(attempt = %key, kind, "duplicate event ignored"),
             Appended::Refused(refusal) => tracing::info!(attempt = %key, kind, ?refusal, "event refused"),

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::service::RoutesBuilder;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
+use tower_http::classify::{GrpcCode, GrpcErrorsAsFailures, SharedClassifier};
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -74,9 +75,10 @@ pub async fn serve(
         .layer(
             // Spans carry the method path (`/idv.baf.v1.ApplicantService/GetApplicant`) and
             // the caller's name, never headers (keys, the B2Core token) or bodies.
-            TraceLayer::new_for_grpc()
+            TraceLayer::new(SharedClassifier::new(callers_mistakes_are_not_failures()))
                 .make_span_with(auth::grpc_span)
-                .on_response(DefaultOnResponse::new().level(Level::INFO))
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(Level::DEBUG))
                 .on_failure(DefaultOnFailure::new().level(Level::WARN)),
         )
         .layer(authenticator.layer())
@@ -114,4 +116,26 @@ pub async fn serve(
         }
     });
     Ok(())
+}
+
+/// Which gRPC codes the access log reports as failures (at WARN): the gateway's own
+/// faults and its vendors' (`INTERNAL`, `UNAVAILABLE`, `DEADLINE_EXCEEDED`, ...). A
+/// caller's mistake (`INVALID_ARGUMENT`, `NOT_FOUND`, `UNAUTHENTICATED`, ...) is an
+/// answer, not something an operator must act on: it is logged with every other call, at
+/// DEBUG, and counted in the metrics.
+fn callers_mistakes_are_not_failures() -> GrpcErrorsAsFailures {
+    [
+        GrpcCode::Cancelled,
+        GrpcCode::InvalidArgument,
+        GrpcCode::NotFound,
+        GrpcCode::AlreadyExists,
+        GrpcCode::PermissionDenied,
+        GrpcCode::ResourceExhausted,
+        GrpcCode::FailedPrecondition,
+        GrpcCode::Aborted,
+        GrpcCode::OutOfRange,
+        GrpcCode::Unauthenticated,
+    ]
+    .into_iter()
+    .fold(GrpcErrorsAsFailures::new(), GrpcErrorsAsFailures::with_success)
 }

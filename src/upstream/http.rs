@@ -332,7 +332,8 @@ impl Upstream {
             }
         };
         let status = response.status();
-        tracing::info!(
+        // Per call: DEBUG (the metrics carry the counts and latencies).
+        tracing::debug!(
             vendor = self.vendor,
             operation = call.operation,
             status = status.as_u16(),
