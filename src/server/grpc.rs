@@ -10,12 +10,13 @@ use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tonic::service::RoutesBuilder;
 use tonic::transport::Server;
-use tonic_health::ServingStatus;
+use tonic_health::pb::health_server::HealthServer;
 use tower_http::classify::{GrpcCode, GrpcErrorsAsFailures, SharedClassifier};
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use super::StartError;
+use super::health::Health;
 use crate::attempts::log::EventLog;
 use crate::auth::{self, Authenticator, IncomingOptions, TlsIncoming};
 use crate::config::Config;
@@ -34,30 +35,25 @@ pub async fn serve(
     providers: &Providers,
     log: Arc<EventLog>,
     authenticator: &Arc<Authenticator>,
+    health: &Health,
+    health_service: HealthServer<impl tonic_health::pb::health_server::Health>,
     shutdown: CancellationToken,
     tasks: &mut JoinSet<()>,
 ) -> Result<(), StartError> {
     let limit = config.server.max_message_bytes;
     let mut routes = RoutesBuilder::default();
-    let mut statuses = Vec::new();
     for provider in providers.iter() {
         let configured = provider.configured();
         for name in provider.add_services(&mut routes) {
-            statuses.push((name, configured));
+            health.add_service(name, Some(provider.name()), configured);
         }
     }
     let attempts = AttemptServiceServer::new(AttemptsApi::new(log, providers.clone()))
         .max_decoding_message_size(limit)
         .max_encoding_message_size(limit);
-    statuses.push((<AttemptServiceServer<AttemptsApi> as tonic::server::NamedService>::NAME, true));
+    health.add_service(<AttemptServiceServer<AttemptsApi> as tonic::server::NamedService>::NAME, None, true);
     routes.add_service(attempts);
-
-    let (health, health_service) = tonic_health::server::health_reporter();
-    for &(name, configured) in &statuses {
-        let status = if configured { ServingStatus::Serving } else { ServingStatus::NotServing };
-        health.set_service_status(name, status).await;
-    }
-    health.set_service_status("", ServingStatus::Serving).await;
+    health.publish().await;
     routes.add_service(health_service);
     // Reflection over every descriptor the gateway serves, error details included.
     let reflection = || {
@@ -85,14 +81,12 @@ pub async fn serve(
         .layer(CallerErrorsLayer)
         .add_routes(routes.routes());
 
+    let health = health.clone();
     tasks.spawn(async move {
         let signal = async move {
             shutdown.cancelled().await;
             // Tell load balancers first, so new calls go elsewhere while these finish.
-            for (name, _) in statuses {
-                health.set_service_status(name, ServingStatus::NotServing).await;
-            }
-            health.set_service_status("", ServingStatus::NotServing).await;
+            health.drain().await;
         };
         let served = match tls {
             Some(acceptor) => match TlsIncoming::new(listener, acceptor, IncomingOptions::default()) {

@@ -7,6 +7,7 @@
 //! providers come from [`crate::providers::REGISTRY`] through the configuration.
 
 mod grpc;
+pub mod health;
 pub mod public_http;
 
 use std::net::SocketAddr;
@@ -22,8 +23,9 @@ use crate::attempts::sweep;
 use crate::auth::{Authenticator, Listener, ReloadingTls};
 use crate::config::{Config, secs};
 use crate::providers::{Context, Providers};
-use crate::store::StoreError;
 use crate::store::sqlite::SqliteStore;
+use crate::store::{EventStore, StoreError};
+use health::Health;
 
 /// The two sockets the gateway serves.
 #[derive(Debug)]
@@ -150,7 +152,10 @@ pub async fn start(config: Config, listeners: Listeners) -> Result<Running, Star
         tasks.spawn(async move { stop_with(handle).await });
     }
 
-    let store = Arc::new(SqliteStore::open(&config.store.data_dir)?);
+    let store: Arc<dyn EventStore> = Arc::new(SqliteStore::open(&config.store.data_dir)?);
+    let (reporter, health_service) = tonic_health::server::health_reporter();
+    let health = Health::new(reporter);
+    tasks.spawn(health.clone().watch_store(store.clone(), shutdown.clone()));
     let settings = LogSettings {
         retention: secs(config.store.retention_days * 86_400),
         heartbeat: secs(config.server.heartbeat_secs),
@@ -185,6 +190,8 @@ pub async fn start(config: Config, listeners: Listeners) -> Result<Running, Star
         &providers,
         log,
         &authenticator,
+        &health,
+        health_service,
         shutdown.clone(),
         &mut tasks,
     )
