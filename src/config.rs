@@ -33,6 +33,8 @@ pub struct Config {
     pub http: Limits,
     /// The hook routes' rate limits and source allow-list.
     pub hooks: HookLimits,
+    /// Memory, concurrency and circuit-breaker limits.
+    pub limits: LimitsConfig,
     /// The event log behind `WatchAttempt`.
     pub store: StoreConfig,
     /// One section per registered provider, in [`REGISTRY`] order.
@@ -46,6 +48,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             http: Limits::default(),
             hooks: HookLimits::default(),
+            limits: LimitsConfig::default(),
             store: StoreConfig::default(),
             providers: REGISTRY.iter().filter_map(|r| (r.parse)(None).ok()).collect(),
         }
@@ -60,6 +63,7 @@ struct CoreSections {
     auth: AuthConfig,
     http: Limits,
     hooks: HookLimits,
+    limits: LimitsConfig,
     store: StoreConfig,
 }
 
@@ -71,6 +75,9 @@ pub struct ServerConfig {
     pub grpc_addr: SocketAddr,
     /// HTTP listener for vendor hooks and browser returns (`IDV_HTTP_ADDR`).
     pub http_addr: SocketAddr,
+    /// Admin listener: `/metrics`, `/livez`, `/readyz` (`IDV_ADMIN_ADDR`). Never the public
+    /// HTTP listener: keep it on loopback or a private network.
+    pub admin_addr: SocketAddr,
     /// How vendors and browsers reach the HTTP listener (`IDV_PUBLIC_URL`), such as
     /// `https://idv.example.com`. Without it the gateway cannot receive AbleID hooks.
     pub public_url: Option<Url>,
@@ -91,11 +98,46 @@ impl Default for ServerConfig {
         Self {
             grpc_addr: SocketAddr::from(([127, 0, 0, 1], 50051)),
             http_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            admin_addr: SocketAddr::from(([127, 0, 0, 1], 9464)),
             public_url: None,
             max_message_bytes: 32 * 1024 * 1024,
             heartbeat_secs: 20,
             shutdown_grace_secs: 10,
             tls: TlsConfig::default(),
+        }
+    }
+}
+
+/// Memory, concurrency and circuit-breaker limits: what keeps an overload or a failing
+/// vendor from taking the gateway down. Reaching a limit answers `RESOURCE_EXHAUSTED` (or
+/// `UNAVAILABLE` for an open breaker) with `RetryInfo`, at once.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// MiB of vendor answers and hook bodies held in memory at once, all calls together
+    /// (`IDV_MEMORY_BUDGET_MB`).
+    pub memory_budget_mb: usize,
+    /// gRPC calls handled at once, watch streams aside (`IDV_MAX_CONCURRENT_CALLS`).
+    pub max_concurrent_calls: usize,
+    /// Open `WatchAttempt` streams, all callers together (`IDV_MAX_WATCH_STREAMS`).
+    pub max_watch_streams: usize,
+    /// Open `WatchAttempt` streams of one caller (`IDV_MAX_WATCH_STREAMS_PER_CALLER`).
+    pub max_watch_streams_per_caller: usize,
+    /// Consecutive failures (5xx, resets, timeouts) that open a vendor's circuit breaker.
+    pub breaker_failures: u32,
+    /// Seconds an open breaker refuses calls before it lets one probe through.
+    pub breaker_cooldown_secs: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            memory_budget_mb: 256,
+            max_concurrent_calls: 1024,
+            max_watch_streams: 20_000,
+            max_watch_streams_per_caller: 10_000,
+            breaker_failures: 5,
+            breaker_cooldown_secs: 30,
         }
     }
 }
@@ -158,6 +200,7 @@ impl Config {
             auth: core.auth,
             http: core.http,
             hooks: core.hooks,
+            limits: core.limits,
             store: core.store,
             providers,
         })
@@ -169,6 +212,19 @@ impl Config {
         }
         if let Some(v) = env_parse(env, "IDV_HTTP_ADDR", problems) {
             self.server.http_addr = v;
+        }
+        if let Some(v) = env_parse(env, "IDV_ADMIN_ADDR", problems) {
+            self.server.admin_addr = v;
+        }
+        for (name, slot) in [
+            ("IDV_MEMORY_BUDGET_MB", &mut self.limits.memory_budget_mb),
+            ("IDV_MAX_CONCURRENT_CALLS", &mut self.limits.max_concurrent_calls),
+            ("IDV_MAX_WATCH_STREAMS", &mut self.limits.max_watch_streams),
+            ("IDV_MAX_WATCH_STREAMS_PER_CALLER", &mut self.limits.max_watch_streams_per_caller),
+        ] {
+            if let Some(v) = env_parse(env, name, problems) {
+                *slot = v;
+            }
         }
         if let Some(v) = env_parse(env, "IDV_PUBLIC_URL", problems) {
             self.server.public_url = Some(v);
@@ -198,6 +254,12 @@ impl Config {
         for (name, secs) in [
             ("server.heartbeat_secs", self.server.heartbeat_secs),
             ("store.retention_days", self.store.retention_days),
+            ("limits.memory_budget_mb", self.limits.memory_budget_mb as u64),
+            ("limits.max_concurrent_calls", self.limits.max_concurrent_calls as u64),
+            ("limits.max_watch_streams", self.limits.max_watch_streams as u64),
+            ("limits.max_watch_streams_per_caller", self.limits.max_watch_streams_per_caller as u64),
+            ("limits.breaker_failures", u64::from(self.limits.breaker_failures)),
+            ("limits.breaker_cooldown_secs", self.limits.breaker_cooldown_secs),
         ] {
             check_positive(problems, name, secs);
         }
@@ -220,6 +282,7 @@ impl Config {
             auth: &'a AuthConfig,
             http: &'a Limits,
             hooks: &'a HookLimits,
+            limits: &'a LimitsConfig,
             store: &'a StoreConfig,
         }
         let core = Core {
@@ -227,6 +290,7 @@ impl Config {
             auth: &self.auth,
             http: &self.http,
             hooks: &self.hooks,
+            limits: &self.limits,
             store: &self.store,
         };
         let mut table = match toml::Value::try_from(&core) {

@@ -13,6 +13,7 @@
 //!   the state rule, `WatchAttempt`, tokens and the sweeps.
 //! - [`store`]: the event log's storage seam ([`store::EventStore`]), its SQLite backend
 //!   and the conformance kit every backend passes.
+//! - [`telemetry`]: metrics (and the admin listener's `/metrics`), traces.
 //! - [`upstream`]: how vendors are called: the HTTP client path, lenient JSON, refusals.
 //! - [`auth`]: who may call: API keys, client certificates (mTLS), scopes, TLS with
 //!   reload for both listeners.
@@ -30,5 +31,6 @@ pub mod proto;
 pub mod providers;
 pub mod server;
 pub mod store;
+pub mod telemetry;
 pub mod upstream;
 pub mod validate;

@@ -3,7 +3,8 @@
 //! with `RetryInfo`, and an ERROR in the log), logs what was recorded, and holds the
 //! settings every reader shares.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use tokio_util::sync::CancellationToken;
@@ -15,6 +16,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode, GATEWAY_DOMAIN};
 use crate::proto::attempts::{Attempt, AttemptEvent, AttemptState, Vendor};
 use crate::store::{Appended, EventStore, LiveStream, Record, StoreError};
+use crate::telemetry::metrics::{EventLabels, Metrics};
 
 /// Settings every reader of the log shares.
 #[derive(Debug, Clone)]
@@ -23,6 +25,10 @@ pub struct LogSettings {
     pub retention: Duration,
     /// Time between heartbeats of an idle watch.
     pub heartbeat: Duration,
+    /// Open watches, all callers together.
+    pub max_watch_streams: usize,
+    /// Open watches of one caller.
+    pub max_watch_streams_per_caller: usize,
 }
 
 /// The event log.
@@ -30,7 +36,38 @@ pub struct LogSettings {
 pub struct EventLog {
     store: Arc<dyn EventStore>,
     settings: LogSettings,
+    metrics: Arc<Metrics>,
     shutdown: CancellationToken,
+    watches: Arc<Mutex<Watches>>,
+}
+
+/// Open watches, counted to enforce the caps.
+#[derive(Debug, Default)]
+struct Watches {
+    total: usize,
+    by_caller: HashMap<Arc<str>, usize>,
+}
+
+/// One open watch; gives its place back when dropped.
+#[derive(Debug)]
+pub struct WatchSlot {
+    caller: Arc<str>,
+    watches: Arc<Mutex<Watches>>,
+    metrics: Arc<Metrics>,
+}
+
+impl Drop for WatchSlot {
+    fn drop(&mut self) {
+        let mut watches = self.watches.lock().unwrap_or_else(PoisonError::into_inner);
+        watches.total -= 1;
+        if let Some(count) = watches.by_caller.get_mut(&self.caller) {
+            *count -= 1;
+            if *count == 0 {
+                watches.by_caller.remove(&self.caller);
+            }
+        }
+        self.metrics.watch_streams.dec();
+    }
 }
 
 /// How long a caller should wait before retrying after the store failed.
@@ -64,8 +101,48 @@ pub fn token_expired(field: &str) -> ApiError {
 
 impl EventLog {
     /// A log over `store`; `shutdown` ends watches when the gateway stops.
-    pub fn new(store: Arc<dyn EventStore>, settings: LogSettings, shutdown: CancellationToken) -> Self {
-        Self { store, settings, shutdown }
+    pub fn new(
+        store: Arc<dyn EventStore>,
+        settings: LogSettings,
+        metrics: Arc<Metrics>,
+        shutdown: CancellationToken,
+    ) -> Self {
+        Self { store, settings, metrics, shutdown, watches: Arc::default() }
+    }
+
+    /// A place for one more watch of `caller`, or `RESOURCE_EXHAUSTED` when the gateway or
+    /// the caller has as many open as allowed.
+    pub fn open_watch(&self, caller: &Caller) -> Result<WatchSlot, ApiError> {
+        let mut watches = self.watches.lock().unwrap_or_else(PoisonError::into_inner);
+        let mine = watches.by_caller.get(&caller.name).copied().unwrap_or(0);
+        let refused = if watches.total >= self.settings.max_watch_streams {
+            Some((
+                "watch_streams",
+                "the gateway has as many open watches as it allows (limits.max_watch_streams)",
+            ))
+        } else if mine >= self.settings.max_watch_streams_per_caller {
+            Some((
+                "watch_streams_per_caller",
+                "this caller has as many open watches as it may (limits.max_watch_streams_per_caller)",
+            ))
+        } else {
+            None
+        };
+        if let Some((reason, message)) = refused {
+            self.metrics.overload(reason);
+            let mut error =
+                ApiError::new(ErrorCode::ResourceExhausted, GATEWAY_DOMAIN, "TOO_MANY_WATCHES", message);
+            error.retry_after = Some(Duration::from_secs(5));
+            return Err(error);
+        }
+        watches.total += 1;
+        *watches.by_caller.entry(caller.name.clone()).or_default() += 1;
+        self.metrics.watch_streams.inc();
+        Ok(WatchSlot {
+            caller: caller.name.clone(),
+            watches: self.watches.clone(),
+            metrics: self.metrics.clone(),
+        })
     }
 
     /// The settings.
@@ -81,9 +158,15 @@ impl EventLog {
     /// Appends an event and says what happened in the log (ids and kinds only).
     pub async fn record(&self, key: &AttemptKey, event: NewEvent) -> Result<Appended, StoreError> {
         let kind = event.kind.field_name();
+        let started = std::time::Instant::now();
         let appended = self.store.append(key, event).await?;
         match &appended {
             Appended::Stored(event) => {
+                self.metrics.append_duration.observe(started.elapsed().as_secs_f64());
+                self.metrics
+                    .events_appended
+                    .get_or_create(&EventLabels { vendor: key.vendor_name(), kind })
+                    .inc();
                 tracing::debug!(attempt = %key, kind, sequence = event.sequence, "event recorded")
             }
             Appended::Duplicate(_) => tracing::debug!(attempt = %key, kind, "duplicate event ignored"),

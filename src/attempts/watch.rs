@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::Status;
 
-use super::log::{EventLog, token_expired};
+use super::log::{EventLog, WatchSlot, token_expired};
 use super::token::{self, TokenKind};
 use super::{AttemptKey, is_terminal};
 use crate::error::{ApiError, ErrorCode, GATEWAY_DOMAIN};
@@ -42,7 +42,7 @@ pub fn watch(
     attempt: Attempt,
     resume_token: &str,
     follow: bool,
-    guard: Option<WatchGuard>,
+    guards: (WatchSlot, Option<WatchGuard>),
 ) -> Result<WatchStream, ApiError> {
     let after = if resume_token.is_empty() {
         None
@@ -66,7 +66,7 @@ pub fn watch(
         let _ = tx.try_send(Ok(snapshot));
     }
     let watcher =
-        Watcher { log: log.clone(), key, last: after.unwrap_or(0), state, follow, tx, _guard: guard };
+        Watcher { log: log.clone(), key, last: after.unwrap_or(0), state, follow, tx, _guards: guards };
     tokio::spawn(watcher.run(live));
     Ok(ReceiverStream::new(rx))
 }
@@ -80,7 +80,8 @@ struct Watcher {
     state: AttemptState,
     follow: bool,
     tx: mpsc::Sender<Result<WatchAttemptResponse, Status>>,
-    _guard: Option<WatchGuard>,
+    /// Its place under the watch caps, and what its provider keeps alive for it.
+    _guards: (WatchSlot, Option<WatchGuard>),
 }
 
 /// Why a watch stopped sending.

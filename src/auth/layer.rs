@@ -44,6 +44,7 @@ use super::identity::{ClientRules, Refused};
 use super::keys::KeyStore;
 use super::scope::Scopes;
 use crate::error::GATEWAY_DOMAIN;
+use crate::telemetry::grpc::CallerSlot;
 
 /// Paths under this prefix need no credentials.
 pub const HEALTH_PREFIX: &str = "/grpc.health.v1.Health/";
@@ -362,10 +363,19 @@ where
         match self.auth.authorize(&request) {
             Ok(Some(caller)) => {
                 tracing::Span::current().record("caller", &*caller.name);
+                // The metrics layer outside this one counts the call under this name.
+                if let Some(slot) = request.extensions().get::<CallerSlot>() {
+                    let _ = slot.0.set(caller.name.clone());
+                }
                 request.extensions_mut().insert(caller);
                 Either::Right(self.inner.call(request))
             }
-            Ok(None) => Either::Right(self.inner.call(request)),
+            Ok(None) => {
+                if let Some(slot) = request.extensions().get::<CallerSlot>() {
+                    let _ = slot.0.set(Caller::anonymous().name);
+                }
+                Either::Right(self.inner.call(request))
+            }
             Err(status) => Either::Left(ready(Ok(status.into_http()))),
         }
     }

@@ -109,9 +109,10 @@ impl AttemptService for AttemptsApi {
         })?;
         let key = attempt.unwrap_or_else(|| AttemptKey::new(Vendor::Unspecified, ""));
         let current = self.get(&key, &rpc.caller).await?;
+        let slot = self.log.open_watch(&rpc.caller)?;
         let guard = self.providers.for_vendor(key.vendor).and_then(|p| p.watching(&key.id));
         let r = &rpc.message;
-        let stream = watch(&self.log, key, current, &r.resume_token, r.follow_after_terminal, guard)?;
+        let stream = watch(&self.log, key, current, &r.resume_token, r.follow_after_terminal, (slot, guard))?;
         Ok(Response::new(stream))
     }
 }

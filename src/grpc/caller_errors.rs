@@ -38,6 +38,7 @@ impl<S, B> Service<http::Request<B>> for CallerErrors<S>
 where
     S: Service<http::Request<B>, Response = http::Response<Body>>,
     S::Future: Send + 'static,
+    S::Error: Send + 'static,
 {
     type Response = http::Response<Body>;
     type Error = S::Error;

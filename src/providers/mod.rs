@@ -27,6 +27,8 @@ use crate::attempts::log::EventLog;
 use crate::attempts::watch::WatchGuard;
 use crate::error::ApiError;
 use crate::proto::attempts::Vendor;
+use crate::telemetry::metrics::Metrics;
+use crate::upstream::http::Connector;
 
 /// Every provider the gateway knows, in the order configuration prints them.
 pub const REGISTRY: &[Registration] = &[ableid::REGISTRATION, baf::REGISTRATION, b2core::REGISTRATION];
@@ -72,8 +74,10 @@ pub trait ProviderConfig: fmt::Debug + Send + Sync + Any {
 /// What the core gives a provider to build itself.
 #[derive(Debug, Clone)]
 pub struct Context {
-    /// The one HTTP client (connection pool) for every vendor.
-    pub http: reqwest::Client,
+    /// How vendors are called: the connection pool, metrics, memory budget, breakers.
+    pub upstream: Connector,
+    /// Where providers count what they do (hooks).
+    pub metrics: Arc<Metrics>,
     /// The event log.
     pub log: Arc<EventLog>,
     /// How vendors and browsers reach the gateway's HTTP listener.

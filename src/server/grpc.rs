@@ -22,36 +22,60 @@ use crate::auth::{self, Authenticator, IncomingOptions, TlsIncoming};
 use crate::config::Config;
 use crate::grpc::attempts::AttemptsApi;
 use crate::grpc::caller_errors::CallerErrorsLayer;
+use crate::grpc::overload::ConcurrencyLimitLayer;
 use crate::proto;
 use crate::proto::attempts::attempt_service_server::AttemptServiceServer;
 use crate::providers::Providers;
+use crate::telemetry::grpc::GrpcMetricsLayer;
+use crate::telemetry::metrics::Metrics;
+
+/// What the gRPC server is built from.
+pub struct Wiring<'a, H> {
+    /// TLS for the listener, if configured.
+    pub tls: Option<TlsAcceptor>,
+    /// The providers, whose services it serves.
+    pub providers: &'a Providers,
+    /// The event log, for the attempts service.
+    pub log: Arc<EventLog>,
+    /// Who may call.
+    pub authenticator: &'a Arc<Authenticator>,
+    /// Health, to register the services with.
+    pub health: &'a Health,
+    /// The gRPC health service.
+    pub health_service: HealthServer<H>,
+    /// Where calls are counted.
+    pub metrics: &'a Arc<Metrics>,
+}
 
 /// Builds the gRPC router and serves it on `listener` until `shutdown`.
-#[allow(clippy::too_many_arguments)]
-pub async fn serve(
+pub async fn serve<H: tonic_health::pb::health_server::Health>(
     config: &Config,
     listener: TcpListener,
-    tls: Option<TlsAcceptor>,
-    providers: &Providers,
-    log: Arc<EventLog>,
-    authenticator: &Arc<Authenticator>,
-    health: &Health,
-    health_service: HealthServer<impl tonic_health::pb::health_server::Health>,
+    wiring: Wiring<'_, H>,
     shutdown: CancellationToken,
     tasks: &mut JoinSet<()>,
 ) -> Result<(), StartError> {
+    let Wiring { tls, providers, log, authenticator, health, health_service, metrics } = wiring;
     let limit = config.server.max_message_bytes;
     let mut routes = RoutesBuilder::default();
+    let mut services = vec![
+        "grpc.health.v1.Health".to_owned(),
+        "grpc.reflection.v1.ServerReflection".to_owned(),
+        "grpc.reflection.v1alpha.ServerReflection".to_owned(),
+    ];
     for provider in providers.iter() {
         let configured = provider.configured();
         for name in provider.add_services(&mut routes) {
             health.add_service(name, Some(provider.name()), configured);
+            services.push(name.to_owned());
         }
     }
     let attempts = AttemptServiceServer::new(AttemptsApi::new(log, providers.clone()))
         .max_decoding_message_size(limit)
         .max_encoding_message_size(limit);
-    health.add_service(<AttemptServiceServer<AttemptsApi> as tonic::server::NamedService>::NAME, None, true);
+    let attempts_name = <AttemptServiceServer<AttemptsApi> as tonic::server::NamedService>::NAME;
+    health.add_service(attempts_name, None, true);
+    services.push(attempts_name.to_owned());
     routes.add_service(attempts);
     health.publish().await;
     routes.add_service(health_service);
@@ -77,7 +101,10 @@ pub async fn serve(
                 .on_response(DefaultOnResponse::new().level(Level::DEBUG))
                 .on_failure(DefaultOnFailure::new().level(Level::WARN)),
         )
+        // Outside authentication, so refused calls are counted too.
+        .layer(GrpcMetricsLayer::new(metrics.clone(), services))
         .layer(authenticator.layer())
+        .layer(ConcurrencyLimitLayer::new(config.limits.max_concurrent_calls, metrics.clone()))
         .layer(CallerErrorsLayer)
         .add_routes(routes.routes());
 

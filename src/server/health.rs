@@ -15,6 +15,7 @@ use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 use crate::store::EventStore;
+use crate::telemetry::metrics::Metrics;
 
 /// How often the event log is checked.
 const STORE_CHECK_EVERY: Duration = Duration::from_secs(2);
@@ -24,6 +25,7 @@ const STORE_CHECK_EVERY: Duration = Duration::from_secs(2);
 pub struct Health {
     reporter: HealthReporter,
     state: Arc<Mutex<State>>,
+    metrics: Arc<Metrics>,
 }
 
 impl std::fmt::Debug for Health {
@@ -59,9 +61,9 @@ pub enum NotReady {
 
 impl Health {
     /// Health over tonic's reporter; everything serves until told otherwise.
-    pub fn new(reporter: HealthReporter) -> Self {
+    pub fn new(reporter: HealthReporter, metrics: Arc<Metrics>) -> Self {
         let state = State { store_ok: true, ..State::default() };
-        Self { reporter, state: Arc::new(Mutex::new(state)) }
+        Self { reporter, state: Arc::new(Mutex::new(state)), metrics }
     }
 
     /// Registers a gRPC service: `vendor` is the provider it calls, `configured` whether
@@ -128,6 +130,7 @@ impl Health {
                 _ = tick.tick() => {}
             }
             let checked = store.check().await;
+            self.metrics.store_up.set(i64::from(checked.is_ok()));
             let was_ok = std::mem::replace(&mut self.lock().store_ok, checked.is_ok());
             match (&checked, was_ok) {
                 (Err(e), true) => {

@@ -6,6 +6,7 @@
 //! learn the address before the gateway is configured. Nothing here names a vendor: the
 //! providers come from [`crate::providers::REGISTRY`] through the configuration.
 
+pub mod admin;
 mod grpc;
 pub mod health;
 pub mod public_http;
@@ -25,15 +26,20 @@ use crate::config::{Config, secs};
 use crate::providers::{Context, Providers};
 use crate::store::sqlite::SqliteStore;
 use crate::store::{EventStore, StoreError};
+use crate::telemetry::metrics::{Metrics, VendorLabel};
+use crate::upstream::budget::Budget;
+use crate::upstream::http::Connector;
 use health::Health;
 
-/// The two sockets the gateway serves.
+/// The sockets the gateway serves.
 #[derive(Debug)]
 pub struct Listeners {
     /// gRPC.
     pub grpc: TcpListener,
     /// HTTP: hooks and browser returns.
     pub http: TcpListener,
+    /// Admin: metrics, liveness, readiness.
+    pub admin: TcpListener,
 }
 
 impl Listeners {
@@ -49,6 +55,7 @@ impl Listeners {
         Ok(Self {
             grpc: bind(config.server.grpc_addr, "server.grpc_addr / IDV_GRPC_ADDR").await?,
             http: bind(config.server.http_addr, "server.http_addr / IDV_HTTP_ADDR").await?,
+            admin: bind(config.server.admin_addr, "server.admin_addr / IDV_ADMIN_ADDR").await?,
         })
     }
 }
@@ -60,7 +67,12 @@ pub struct Running {
     pub grpc_addr: SocketAddr,
     /// Where HTTP is served.
     pub http_addr: SocketAddr,
+    /// Where the admin listener is served.
+    pub admin_addr: SocketAddr,
     shutdown: CancellationToken,
+    /// Stops the public HTTP listener: at the end of the grace period, so hooks are still
+    /// taken while calls in flight finish.
+    http_stop: CancellationToken,
     tasks: JoinSet<()>,
     grace: Duration,
 }
@@ -71,12 +83,19 @@ impl Running {
         self.shutdown.clone()
     }
 
-    /// Runs until the token is cancelled, then lets calls in flight finish for the grace
-    /// period and stops whatever is left.
+    /// Runs until the token is cancelled; then gRPC stops taking calls (health says
+    /// draining, watches end with `UNAVAILABLE`), calls in flight have the grace period to
+    /// finish, and the public HTTP listener keeps taking hooks until the grace period ends
+    /// (the event log is still up; a vendor told "stored" must be right). Whatever is left
+    /// then is stopped.
     pub async fn wait(mut self) {
         self.shutdown.cancelled().await;
+        let grace_over = tokio::time::Instant::now() + self.grace;
+        tokio::time::sleep_until(grace_over).await;
+        self.http_stop.cancel();
+        // The HTTP listener finishes the requests it has; a moment for that, then stop.
         let drain = async { while self.tasks.join_next().await.is_some() {} };
-        if tokio::time::timeout(self.grace, drain).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(1), drain).await.is_err() {
             tracing::warn!("grace period over; stopping the remaining calls");
             self.tasks.abort_all();
         }
@@ -152,17 +171,29 @@ pub async fn start(config: Config, listeners: Listeners) -> Result<Running, Star
         tasks.spawn(async move { stop_with(handle).await });
     }
 
+    let metrics = Metrics::new();
     let store: Arc<dyn EventStore> = Arc::new(SqliteStore::open(&config.store.data_dir)?);
     let (reporter, health_service) = tonic_health::server::health_reporter();
-    let health = Health::new(reporter);
+    let health = Health::new(reporter, metrics.clone());
     tasks.spawn(health.clone().watch_store(store.clone(), shutdown.clone()));
     let settings = LogSettings {
         retention: secs(config.store.retention_days * 86_400),
         heartbeat: secs(config.server.heartbeat_secs),
+        max_watch_streams: config.limits.max_watch_streams,
+        max_watch_streams_per_caller: config.limits.max_watch_streams_per_caller,
     };
-    let log = Arc::new(EventLog::new(store, settings, shutdown.clone()));
+    let log = Arc::new(EventLog::new(store, settings, metrics.clone(), shutdown.clone()));
+    let budget = Budget::new(config.limits.memory_budget_mb * 1024 * 1024, metrics.budget_in_use.clone());
     let context = Context {
-        http: vendor_client()?,
+        upstream: Connector {
+            client: vendor_client()?,
+            metrics: metrics.clone(),
+            budget,
+            breaker_failures: config.limits.breaker_failures,
+            breaker_cooldown: secs(config.limits.breaker_cooldown_secs),
+            breaker_observer: breaker_observer(&health, &metrics),
+        },
+        metrics: metrics.clone(),
         log: log.clone(),
         public_url: config.server.public_url.clone(),
         max_message_bytes: config.server.max_message_bytes,
@@ -186,12 +217,15 @@ pub async fn start(config: Config, listeners: Listeners) -> Result<Running, Star
     grpc::serve(
         &config,
         listeners.grpc,
-        grpc_tls,
-        &providers,
-        log,
-        &authenticator,
-        &health,
-        health_service,
+        grpc::Wiring {
+            tls: grpc_tls,
+            providers: &providers,
+            log,
+            authenticator: &authenticator,
+            health: &health,
+            health_service,
+            metrics: &metrics,
+        },
         shutdown.clone(),
         &mut tasks,
     )
@@ -200,25 +234,56 @@ pub async fn start(config: Config, listeners: Listeners) -> Result<Running, Star
     // Hooks come from vendors: behind the source allow-list and the rate limits. Browser
     // returns come from anyone's browser.
     let hooks = providers.iter().fold(axum::Router::new(), |router, p| router.merge(p.hook_routes()));
-    let hooks = hooks.layer(public_http::HookGuard::new(&http_limits, &config.hooks));
+    let guard =
+        public_http::HookGuard::new(&http_limits, &config.hooks).counted(metrics.http_refusals.clone());
+    let hooks = hooks.layer(guard);
     let http = providers.iter().fold(hooks, |router, p| router.merge(p.browser_routes()));
     let http_tls = acceptor(Listener::Http)?;
-    let stop = shutdown.clone();
+    let http_stop = CancellationToken::new();
+    let stop = http_stop.clone();
+    let refusals = Some(metrics.http_refusals.clone());
     tasks.spawn(async move {
         let stop_accepting = stop.cancelled_owned();
-        public_http::serve(
-            listeners.http,
+        let listener = listeners.http;
+        public_http::serve_counted(
+            listener,
             http,
             &http_limits,
             http_tls,
+            refusals,
             stop_accepting,
             std::future::pending(),
         )
         .await;
     });
 
-    tracing::info!(%grpc_addr, %http_addr, "gateway started");
-    Ok(Running { grpc_addr, http_addr, shutdown, tasks, grace: secs(config.server.shutdown_grace_secs) })
+    let admin_addr = listeners.admin.local_addr()?;
+    admin::spawn(listeners.admin, metrics, health, http_stop.clone(), &mut tasks);
+
+    tracing::info!(%grpc_addr, %http_addr, %admin_addr, "gateway started");
+    Ok(Running {
+        grpc_addr,
+        http_addr,
+        admin_addr,
+        shutdown,
+        http_stop,
+        tasks,
+        grace: secs(config.server.shutdown_grace_secs),
+    })
+}
+
+/// Keeps health and metrics in step with each vendor's circuit breaker.
+fn breaker_observer(health: &Health, metrics: &Arc<Metrics>) -> crate::upstream::breaker::Observer {
+    let (health, metrics) = (health.clone(), metrics.clone());
+    Arc::new(move |vendor, state| {
+        metrics.breaker_state.get_or_create(&VendorLabel { vendor }).set(state.gauge());
+        let health = health.clone();
+        let open = state != crate::upstream::breaker::State::Closed;
+        // Observers are called from inside a vendor call; publishing is async.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move { health.set_cut_off(vendor, open).await });
+        }
+    })
 }
 
 /// Waits for a background task until it is aborted with the others at shutdown.

@@ -40,6 +40,8 @@ use http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode, header};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use ipnet::IpNet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use serde::{Deserialize, Serialize};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -47,6 +49,8 @@ use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::{Layer, Service};
+
+use crate::telemetry::metrics::Reason;
 
 /// How often refusals are summed into one `info` line, at most.
 pub const REPORT_EVERY: Duration = Duration::from_secs(10);
@@ -369,6 +373,20 @@ enum Refusal {
 impl Refusal {
     const ALL: usize = 8;
 
+    /// The metric label.
+    fn label(self) -> &'static str {
+        match self {
+            Self::ConnectionCap => "connection_cap",
+            Self::SourceCap => "source_cap",
+            Self::HeaderTimeout => "header_timeout",
+            Self::RequestTimeout => "request_timeout",
+            Self::RateLimited => "rate_limited",
+            Self::GlobalRateLimited => "global_rate_limited",
+            Self::NotAllowed => "source_not_allowed",
+            Self::AcceptFailed => "accept_failed",
+        }
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             Self::ConnectionCap => "connection cap",
@@ -389,15 +407,20 @@ impl Refusal {
 struct Refusals {
     counts: [AtomicU64; Refusal::ALL],
     last_report: Mutex<Option<Instant>>,
+    /// `idv_http_refusals_total{reason}`, when the gateway keeps metrics.
+    metrics: Option<Family<Reason, Counter>>,
 }
 
 impl Refusals {
-    fn new() -> Self {
-        Self { counts: std::array::from_fn(|_| AtomicU64::new(0)), last_report: Mutex::new(None) }
+    fn new(metrics: Option<Family<Reason, Counter>>) -> Self {
+        Self { counts: std::array::from_fn(|_| AtomicU64::new(0)), last_report: Mutex::new(None), metrics }
     }
 
     fn note(&self, refusal: Refusal, source: IpAddr) {
         tracing::debug!(%source, reason = refusal.as_str(), "public HTTP refused");
+        if let Some(metrics) = &self.metrics {
+            metrics.get_or_create(&Reason { reason: refusal.label() }).inc();
+        }
         self.counts[refusal as usize].fetch_add(1, Ordering::Relaxed);
         // try_lock: under attack, one thread reports and the others do not wait for it.
         let Ok(mut last) = self.last_report.try_lock() else { return };
@@ -455,7 +478,20 @@ pub async fn serve(
     stop_accepting: impl Future<Output = ()>,
     abort: impl Future<Output = ()>,
 ) {
-    let refusals = Arc::new(Refusals::new());
+    serve_counted(listener, router, limits, tls, None, stop_accepting, abort).await;
+}
+
+/// [`serve`], counting refusals in `idv_http_refusals_total{reason}`.
+pub async fn serve_counted(
+    listener: TcpListener,
+    router: Router,
+    limits: &Limits,
+    tls: Option<TlsAcceptor>,
+    metrics: Option<Family<Reason, Counter>>,
+    stop_accepting: impl Future<Output = ()>,
+    abort: impl Future<Output = ()>,
+) {
+    let refusals = Arc::new(Refusals::new(metrics));
     let slots = Arc::new(Semaphore::new(limits.max_connections.min(Semaphore::MAX_PERMITS)));
     let sources = Arc::new(Mutex::new(HashMap::new()));
     let per_source = limits.max_connections_per_source;
@@ -725,6 +761,19 @@ impl std::fmt::Debug for HookGuard {
 }
 
 impl HookGuard {
+    /// Counts this guard's refusals in `idv_http_refusals_total{reason}`.
+    pub fn counted(self, metrics: Family<Reason, Counter>) -> Self {
+        let state = match Arc::try_unwrap(self.state) {
+            Ok(mut state) => {
+                state.refusals.metrics = Some(metrics);
+                state
+            }
+            // Never shared yet: `new` just made it. Keep the guard as it was otherwise.
+            Err(state) => return Self { state },
+        };
+        Self { state: Arc::new(state) }
+    }
+
     /// A guard with the hooks' rates and allow-list and the listener's proxy settings.
     pub fn new(limits: &Limits, hooks: &HookLimits) -> Self {
         let quota = |rate: u32, burst: u32| {
@@ -738,7 +787,7 @@ impl HookGuard {
                 allowed: hooks.allowed_sources.clone(),
                 trusted: limits.trusted_proxies.clone(),
                 header: limits.header_name(),
-                refusals: Refusals::new(),
+                refusals: Refusals::new(None),
                 last_cleanup: Mutex::new(Instant::now()),
                 warned_no_peer: AtomicBool::new(false),
             }),

@@ -2,6 +2,7 @@
 //! bodies, sensitive auth headers, retries of idempotent reads, and a log line per call
 //! that names the operation and the outcome but never a body or a query string.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
@@ -12,8 +13,36 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use url::Url;
 
+use super::breaker::{self, Breaker};
+use super::budget::{Budget, Reservation};
+use crate::telemetry::metrics::Metrics;
+
 /// Largest vendor response body read into memory. BAF returns base64 images in JSON.
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+/// What every vendor endpoint shares: the connection pool, the metrics, the memory
+/// budget, and how circuit breakers behave.
+#[derive(Clone)]
+pub struct Connector {
+    /// The one HTTP client (connection pool) for every vendor.
+    pub client: reqwest::Client,
+    /// Where calls are counted.
+    pub metrics: Arc<Metrics>,
+    /// The budget bodies read into memory count against.
+    pub budget: Arc<Budget>,
+    /// Consecutive failures that open a vendor's breaker.
+    pub breaker_failures: u32,
+    /// How long an open breaker refuses calls before it lets a probe through.
+    pub breaker_cooldown: Duration,
+    /// Told when a breaker changes state.
+    pub breaker_observer: breaker::Observer,
+}
+
+impl std::fmt::Debug for Connector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connector").finish_non_exhaustive()
+    }
+}
 
 /// A vendor's HTTP endpoint.
 #[derive(Debug, Clone)]
@@ -22,6 +51,9 @@ pub struct Upstream {
     base: Url,
     timeout: Duration,
     vendor: &'static str,
+    metrics: Arc<Metrics>,
+    budget: Arc<Budget>,
+    breaker: Arc<Breaker>,
 }
 
 /// How a call authenticates.
@@ -110,6 +142,12 @@ pub enum UpstreamError {
     /// The vendor's body exceeded [`MAX_BODY_BYTES`].
     #[error("response too large")]
     TooLarge,
+    /// The memory budget had no room for the vendor's body.
+    #[error("memory budget exhausted")]
+    Overloaded,
+    /// The vendor's circuit breaker is open: not called; try again after this long.
+    #[error("circuit open")]
+    CircuitOpen(Duration),
 }
 
 /// A vendor's non-2xx answer.
@@ -124,6 +162,16 @@ pub struct VendorReply {
 }
 
 impl UpstreamError {
+    /// Whether this is the vendor failing (what opens its breaker), rather than the vendor
+    /// answering a refusal or the gateway refusing to wait.
+    pub fn is_vendor_failure(&self) -> bool {
+        match self {
+            Self::Timeout | Self::Unreachable(_) => true,
+            Self::Status(reply) => reply.status.is_server_error(),
+            Self::Malformed(_) | Self::TooLarge | Self::Overloaded | Self::CircuitOpen(_) => false,
+        }
+    }
+
     /// Whether the same request may succeed if sent again soon.
     fn is_transient(&self) -> bool {
         match self {
@@ -191,9 +239,38 @@ impl std::fmt::Debug for Download {
 }
 
 impl Upstream {
-    /// An endpoint at `base` (its path is kept as a prefix).
-    pub fn new(client: reqwest::Client, vendor: &'static str, base: Url, timeout: Duration) -> Self {
-        Self { client, base, timeout, vendor }
+    /// An endpoint of `vendor` at `base` (its path is kept as a prefix), with its own
+    /// circuit breaker.
+    pub fn new(connector: &Connector, vendor: &'static str, base: Url, timeout: Duration) -> Self {
+        let breaker = Arc::new(Breaker::new(
+            vendor,
+            connector.breaker_failures,
+            connector.breaker_cooldown,
+            connector.breaker_observer.clone(),
+        ));
+        (connector.breaker_observer)(vendor, breaker::State::Closed);
+        Self {
+            client: connector.client.clone(),
+            base,
+            timeout,
+            vendor,
+            metrics: connector.metrics.clone(),
+            budget: connector.budget.clone(),
+            breaker,
+        }
+    }
+
+    /// Lets a call through the breaker, or refuses it at once.
+    fn admit(&self, operation: &'static str) -> Result<breaker::Permit, UpstreamError> {
+        self.breaker.admit().map_err(|wait| {
+            self.metrics.vendor_call(self.vendor, operation, "circuit_open".into(), Duration::ZERO);
+            UpstreamError::CircuitOpen(wait)
+        })
+    }
+
+    /// Tells the breaker how a call it let through went.
+    fn settle<T>(&self, permit: breaker::Permit, result: &Result<T, UpstreamError>) {
+        self.breaker.done(permit, result.as_ref().is_err_and(UpstreamError::is_vendor_failure));
     }
 
     /// The vendor's name, as used in `ErrorInfo.domain`.
@@ -215,10 +292,12 @@ impl Upstream {
     ) -> Result<(StatusCode, Value), UpstreamError> {
         let limit = self.limit(deadline)?;
         let operation = call.operation;
+        let permit = self.admit(operation)?;
         let read = async {
             let response = self.send(&call, deadline).await?;
             let status = response.status();
-            let body = read_capped(response).await?;
+            // Held until the JSON is parsed: the bytes are in memory until then.
+            let (body, _held) = read_capped(response, &self.budget).await?;
             if body.iter().all(u8::is_ascii_whitespace) {
                 return Ok((status, Value::Null));
             }
@@ -227,15 +306,20 @@ impl Upstream {
             })?;
             Ok((status, value))
         };
-        tokio::time::timeout(limit, read).await.map_err(|_| UpstreamError::Timeout)?
+        let result = tokio::time::timeout(limit, read).await.unwrap_or(Err(UpstreamError::Timeout));
+        self.settle(permit, &result);
+        result
     }
 
     /// Sends the call and streams the body.
     pub async fn download(&self, call: Call, deadline: Option<Instant>) -> Result<Download, UpstreamError> {
         let limit = self.limit(deadline)?;
+        let permit = self.admit(call.operation)?;
         let response = tokio::time::timeout(limit, self.send(&call, deadline))
             .await
-            .map_err(|_| UpstreamError::Timeout)??;
+            .unwrap_or(Err(UpstreamError::Timeout));
+        self.settle(permit, &response);
+        let response = response?;
         let content_type = response
             .headers()
             .get(header::CONTENT_TYPE)
@@ -318,7 +402,8 @@ impl Upstream {
 
         let started = Instant::now();
         let result = request.send().await;
-        let elapsed_ms = started.elapsed().as_millis() as u64;
+        let took = started.elapsed();
+        let elapsed_ms = took.as_millis() as u64;
         let response = match result {
             Ok(response) => response,
             Err(e) => {
@@ -327,11 +412,14 @@ impl Upstream {
                 } else {
                     UpstreamError::Unreachable(cause(&e))
                 };
+                let status = if e.is_timeout() { "timeout" } else { "unreachable" };
+                self.metrics.vendor_call(self.vendor, call.operation, status.into(), took);
                 tracing::warn!(vendor = self.vendor, operation = call.operation, elapsed_ms, error = %error, "vendor call failed");
                 return Err(error);
             }
         };
         let status = response.status();
+        self.metrics.vendor_call(self.vendor, call.operation, status.as_u16().to_string(), took);
         // Per call: DEBUG (the metrics carry the counts and latencies).
         tracing::debug!(
             vendor = self.vendor,
@@ -349,15 +437,23 @@ impl Upstream {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let body = read_capped(response).await?;
+        let (body, _held) = read_capped(response, &self.budget).await?;
         Err(UpstreamError::Status(VendorReply { status, body, retry_after }))
     }
 }
 
-/// Reads a body, refusing one larger than [`MAX_BODY_BYTES`] before it is all in memory.
-async fn read_capped(response: reqwest::Response) -> Result<Bytes, UpstreamError> {
+/// Reads a body, refusing one larger than [`MAX_BODY_BYTES`] before it is all in memory,
+/// and one the memory budget has no room for; the reservation holds its bytes.
+async fn read_capped(
+    response: reqwest::Response,
+    budget: &Arc<Budget>,
+) -> Result<(Bytes, Reservation), UpstreamError> {
     if response.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         return Err(UpstreamError::TooLarge);
+    }
+    let mut reservation = budget.reserve();
+    if let Some(length) = response.content_length() {
+        reservation.grow_to(length as usize).map_err(|_| UpstreamError::Overloaded)?;
     }
     let mut body = Vec::new();
     let mut chunks = response.bytes_stream();
@@ -366,9 +462,10 @@ async fn read_capped(response: reqwest::Response) -> Result<Bytes, UpstreamError
         if body.len() + chunk.len() > MAX_BODY_BYTES {
             return Err(UpstreamError::TooLarge);
         }
+        reservation.grow_to(body.len() + chunk.len()).map_err(|_| UpstreamError::Overloaded)?;
         body.extend_from_slice(&chunk);
     }
-    Ok(body.into())
+    Ok((body.into(), reservation))
 }
 
 /// A short cause for logs and messages. reqwest's `Display` includes the URL, whose

@@ -84,6 +84,26 @@ pub fn api_error(domain: &'static str, error: UpstreamError, classify: Classify)
                 format!("{domain}: {what}"),
             );
         }
+        UpstreamError::Overloaded => {
+            let mut error = ApiError::new(
+                ErrorCode::ResourceExhausted,
+                crate::error::GATEWAY_DOMAIN,
+                "MEMORY_BUDGET_EXHAUSTED",
+                format!("{domain}: the gateway has no memory for this answer now: retry"),
+            );
+            error.retry_after = Some(std::time::Duration::from_secs(1));
+            return error;
+        }
+        UpstreamError::CircuitOpen(wait) => {
+            let mut error = ApiError::new(
+                ErrorCode::Unavailable,
+                domain,
+                "VENDOR_CIRCUIT_OPEN",
+                format!("{domain} kept failing and is not called for a while: retry"),
+            );
+            error.retry_after = Some(wait.max(std::time::Duration::from_secs(1)));
+            return error;
+        }
         UpstreamError::TooLarge => {
             return ApiError::new(
                 ErrorCode::ResourceExhausted,

@@ -36,6 +36,7 @@ pub fn b2core(config: &mut Config) -> &mut B2CoreConfig {
 pub struct TestGateway {
     pub grpc_addr: SocketAddr,
     pub http_addr: SocketAddr,
+    pub admin_addr: SocketAddr,
     pub channel: Channel,
     running: Option<Running>,
     sandbox: Option<Sandbox>,
@@ -49,6 +50,9 @@ pub fn config() -> (Config, tempfile::TempDir) {
     let mut config = Config::default();
     config.server.grpc_addr = "127.0.0.1:0".parse().unwrap();
     config.server.http_addr = "127.0.0.1:0".parse().unwrap();
+    config.server.admin_addr = "127.0.0.1:0".parse().unwrap();
+    // Shutdown keeps the hook listener open for the whole grace period.
+    config.server.shutdown_grace_secs = 1;
     config.store.data_dir = data_dir.path().to_owned();
     (config, data_dir)
 }
@@ -131,6 +135,7 @@ impl TestGateway {
         Self {
             grpc_addr: running.grpc_addr,
             http_addr: running.http_addr,
+            admin_addr: running.admin_addr,
             channel,
             running: Some(running),
             sandbox,
@@ -152,6 +157,11 @@ impl TestGateway {
 
     pub fn b2core(&self) -> proto::b2core::verification_service_client::VerificationServiceClient<Channel> {
         proto::b2core::verification_service_client::VerificationServiceClient::new(self.channel.clone())
+    }
+
+    /// A URL on the admin listener, such as `/metrics`.
+    pub fn admin_url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.admin_addr)
     }
 
     /// The gateway's HTTP base URL.

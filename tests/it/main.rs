@@ -10,6 +10,7 @@ mod ableid;
 mod b2core;
 mod baf;
 mod harness;
+mod operability;
 mod process;
 mod sandbox;
 mod server;

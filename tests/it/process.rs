@@ -68,6 +68,7 @@ fn gateway_command(data_dir: &Path, grpc: u16, http: u16) -> Command {
         .arg("serve")
         .env("IDV_GRPC_ADDR", format!("127.0.0.1:{grpc}"))
         .env("IDV_HTTP_ADDR", format!("127.0.0.1:{http}"))
+        .env("IDV_ADMIN_ADDR", "127.0.0.1:0")
         .env("IDV_DATA_DIR", data_dir)
         .env("IDV_ABLEID_BASE_URL", "http://127.0.0.1:9")
         .env("IDV_ABLEID_PROJECT_ID", PROJECT_ID)
@@ -309,4 +310,73 @@ async fn logs_never_show_personal_data_or_secrets() {
         assert!(!secret.is_empty());
         assert!(!logs.contains(secret), "the log shows {secret:?}:\n{logs}");
     }
+}
+
+/// The peak resident memory of a process, in bytes (Linux `VmHWM`).
+fn peak_rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:")?.split_whitespace().next()?.parse().ok())
+        .unwrap();
+    kib * 1024
+}
+
+/// Forty concurrent vendor answers of 100 MiB each (chunked, so the size is only learnt
+/// while reading) stay under the memory budget: the calls that find no room are refused
+/// at once with RESOURCE_EXHAUSTED, and the process's peak memory stays near the budget
+/// instead of forty times the per-call cap.
+#[tokio::test]
+async fn forty_huge_vendor_answers_stay_under_the_memory_budget() {
+    use idv_gateway::proto::baf;
+    use tonic_types::StatusExt;
+
+    const MIB: usize = 1024 * 1024;
+    let vendor = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let vendor_addr = vendor.local_addr().unwrap();
+    let app = axum::Router::new().route(
+        "/baf/publicapi/api/v2/private/Applicants/{id}",
+        axum::routing::get(|| async {
+            let chunks = futures_util::stream::iter(
+                (0..100).map(|_| Ok::<_, std::io::Error>(bytes::Bytes::from(vec![b' '; MIB]))),
+            );
+            axum::body::Body::from_stream(chunks)
+        }),
+    );
+    tokio::spawn(async move { axum::serve(vendor, app).await });
+
+    let data = tempfile::tempdir().unwrap();
+    let process = spawn_with(data.path(), |command| {
+        command
+            .env("IDV_BAF_BASE_URL", format!("http://{vendor_addr}/baf/publicapi"))
+            .env("IDV_BAF_API_KEY", "sk_test")
+            .env("IDV_MEMORY_BUDGET_MB", "128");
+    })
+    .await;
+    let baseline = peak_rss(process.child.id());
+    let channel = connect(&process).await;
+    let calls: Vec<_> = (0..40)
+        .map(|i| {
+            let mut client = baf::applicant_service_client::ApplicantServiceClient::new(channel.clone());
+            tokio::spawn(async move {
+                client.get_applicant(baf::GetApplicantRequest { applicant_id: format!("app-{i}") }).await
+            })
+        })
+        .collect();
+    let mut reasons = Vec::new();
+    for call in calls {
+        let status = call.await.unwrap().expect_err("no 100 MiB answer is served");
+        assert_eq!(status.code(), tonic::Code::ResourceExhausted, "{status:?}");
+        reasons.push(status.get_error_details().error_info().map(|i| i.reason.clone()).unwrap_or_default());
+    }
+    let refused_for_memory = reasons.iter().filter(|r| *r == "MEMORY_BUDGET_EXHAUSTED").count();
+    assert!(refused_for_memory > 0, "{reasons:?}");
+    let grown = peak_rss(process.child.id()).saturating_sub(baseline);
+    // The budget is 128 MiB; allow as much again for buffers around it. Without the budget
+    // forty calls hold up to 64 MiB each: 2.5 GiB.
+    assert!(grown < 256 * MIB as u64, "peak memory grew by {} MiB", grown / MIB as u64);
+    println!(
+        "40 calls: {refused_for_memory} refused for memory, the rest too large; peak RSS grew {} MiB",
+        grown / MIB as u64
+    );
 }

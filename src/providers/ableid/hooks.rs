@@ -18,27 +18,32 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{StatusCode, header};
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::Value;
 
 use super::sessions::data_request;
-use super::{Shared, VENDOR, mapping};
+use super::{DOMAIN, Shared, VENDOR, mapping};
 use crate::attempts::limits::{MAX_HOOK_BYTES, check_json_depth};
 use crate::attempts::{AttemptKey, Effect, NewEvent, Outcome, event_id};
 use crate::proto::attempts::{AttemptState, Completed, DataFailed, DataKind, Failed, attempt_event::Kind};
 use crate::store::Appended;
+use crate::upstream::budget::ReadError;
 use crate::upstream::json::{Obj, to_proto_struct};
 
 /// The routes, to merge into the gateway's HTTP listener behind the hook guard.
 pub fn routes(shared: Arc<Shared>) -> Router {
     Router::new()
-        .route("/hooks/ableid/complete", post(completion))
-        .route("/hooks/ableid/{kind}", post(data))
-        .layer(DefaultBodyLimit::max(MAX_HOOK_BYTES))
+        .route("/hooks/ableid/complete", post(|state, request| received(state, "complete".into(), request)))
+        .route(
+            "/hooks/ableid/{kind}",
+            post(|state, Path(kind): Path<String>, request| received(state, kind, request)),
+        )
+        // Bodies are read under the hook limit and the memory budget (`received`), not by
+        // axum.
+        .layer(DefaultBodyLimit::disable())
         .with_state(shared)
 }
 
@@ -48,6 +53,43 @@ fn answer(status: StatusCode, message: &str) -> Response {
         .into_response()
 }
 
+/// An answer that asks the sender to retry later.
+fn retry_later(message: &str) -> Response {
+    let mut response = answer(StatusCode::SERVICE_UNAVAILABLE, message);
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    response
+}
+
+/// What became of a hook: the `outcome` it is counted under, and its answer.
+type Handled = (&'static str, Response);
+
+/// Reads a hook's body under the limits, handles it, and counts it in
+/// `idv_hooks_total{vendor,kind,outcome}`.
+async fn received(State(shared): State<Arc<Shared>>, kind: String, request: Request) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    let (outcome, response) = match shared.budget.read(request.into_body(), declared, MAX_HOOK_BYTES).await {
+        Err(ReadError::TooLarge) => ("too_large", answer(StatusCode::PAYLOAD_TOO_LARGE, "body too large")),
+        Err(ReadError::Broken) => ("bad_request", answer(StatusCode::BAD_REQUEST, "body could not be read")),
+        Err(ReadError::Exhausted) => {
+            shared.metrics.overload("memory_budget");
+            ("overloaded", retry_later("busy, retry"))
+        }
+        Ok((body, _held)) if kind == "complete" => completion(&shared, &body).await,
+        Ok((body, _held)) => data(&shared, &kind, &body).await,
+    };
+    // Only known kinds become label values: the path is the sender's to choose.
+    let label = match kind.as_str() {
+        "complete" | "passport" | "photo" | "registration" | "person" => kind.as_str(),
+        _ => "unknown",
+    };
+    shared.metrics.hook(DOMAIN, label, outcome);
+    response
+}
+
 /// The authenticated parts of an AbleID hook.
 struct Hook {
     key: AttemptKey,
@@ -55,25 +97,30 @@ struct Hook {
     canonical: Vec<u8>,
 }
 
-/// Parses and authenticates a hook; the error is the status and message to answer.
-fn authenticate(shared: &Shared, body: &[u8]) -> Result<Hook, (StatusCode, &'static str)> {
+/// How a hook was refused: the outcome it is counted under, the status and the message.
+type Refused = (&'static str, StatusCode, &'static str);
+
+/// Parses and authenticates a hook; the error is how it was refused.
+fn authenticate(shared: &Shared, body: &[u8]) -> Result<Hook, Refused> {
+    let refuse = |outcome, status, message| (outcome, status, message);
     let Some(ableid) = &shared.client else {
-        return Err((StatusCode::SERVICE_UNAVAILABLE, "AbleID is not configured"));
+        return Err(refuse("not_configured", StatusCode::SERVICE_UNAVAILABLE, "AbleID is not configured"));
     };
     // Checked on the raw bytes before parsing: a body nested deeper than the event log can
     // store and read back would be acknowledged and then make the attempt unreadable.
-    check_json_depth(body).map_err(|_| (StatusCode::PAYLOAD_TOO_LARGE, "body is nested too deep"))?;
-    let mut body: Value =
-        serde_json::from_slice(body).map_err(|_| (StatusCode::BAD_REQUEST, "body is not JSON"))?;
+    check_json_depth(body)
+        .map_err(|_| refuse("too_deep", StatusCode::PAYLOAD_TOO_LARGE, "body is nested too deep"))?;
+    let mut body: Value = serde_json::from_slice(body)
+        .map_err(|_| refuse("bad_request", StatusCode::BAD_REQUEST, "body is not JSON"))?;
     let data = Obj::of(&body).obj("data");
     let attempt_id = data.string("attemptId");
     let signature = data.opt_string("hash").or_else(|| data.opt_string("signature"));
     let (Some(signature), false) = (signature, attempt_id.is_empty()) else {
-        return Err((StatusCode::UNAUTHORIZED, "missing data.attemptId or data.hash"));
+        return Err(refuse("unauthorized", StatusCode::UNAUTHORIZED, "missing data.attemptId or data.hash"));
     };
     if !ableid.verify_hook(&attempt_id, &signature) {
         tracing::info!(attempt = %AttemptKey::new(VENDOR, &attempt_id), "hook with a wrong signature refused");
-        return Err((StatusCode::UNAUTHORIZED, "wrong signature"));
+        return Err(refuse("unauthorized", StatusCode::UNAUTHORIZED, "wrong signature"));
     }
     // The signature covers only the attempt id and is the same for every hook of the
     // attempt, so it is not kept: anyone who read it could forge that attempt's hooks.
@@ -87,30 +134,30 @@ fn authenticate(shared: &Shared, body: &[u8]) -> Result<Hook, (StatusCode, &'sta
 }
 
 /// Commits a hook's event and answers.
-async fn store(shared: &Shared, key: &AttemptKey, event: NewEvent) -> Response {
+async fn store(shared: &Shared, key: &AttemptKey, event: NewEvent) -> Handled {
     let kind = event.kind.field_name();
     match shared.log.record(key, event.clone()).await {
-        Ok(Appended::Stored(_)) => answer(StatusCode::OK, "stored"),
+        Ok(Appended::Stored(_)) => ("stored", answer(StatusCode::OK, "stored")),
         Ok(Appended::Duplicate(existing))
             if existing.kind.as_ref() == Some(&event.kind) && existing.raw == event.raw =>
         {
-            answer(StatusCode::OK, "duplicate")
+            ("duplicate", answer(StatusCode::OK, "duplicate"))
         }
         Ok(Appended::Duplicate(_)) => {
             tracing::warn!(attempt = %key, kind, "a second, different result for the attempt was refused");
-            answer(StatusCode::CONFLICT, "the attempt already has a result")
+            ("conflict", answer(StatusCode::CONFLICT, "the attempt already has a result"))
         }
         Ok(Appended::Refused(_)) => {
             tracing::info!(attempt = %key, kind, "hook for an attempt the gateway did not start refused");
-            answer(StatusCode::NOT_FOUND, "the gateway did not start this attempt")
+            ("unknown_attempt", answer(StatusCode::NOT_FOUND, "the gateway did not start this attempt"))
         }
         Ok(Appended::MissingRecord) => {
             tracing::info!(attempt = %key, kind, "data hook without an outstanding request refused");
-            answer(StatusCode::FORBIDDEN, "no outstanding request for this data")
+            ("not_requested", answer(StatusCode::FORBIDDEN, "no outstanding request for this data"))
         }
         Err(e) => {
             tracing::error!(error = %e, attempt = %key, "cannot store hook");
-            answer(StatusCode::SERVICE_UNAVAILABLE, "not stored, retry")
+            ("store_failed", retry_later("not stored, retry"))
         }
     }
 }
@@ -126,10 +173,10 @@ fn is_success(code: i32, kind: &str) -> bool {
     code == 200 || (code == 0 && kind == "SUCCESS")
 }
 
-async fn completion(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
-    let hook = match authenticate(&shared, &body) {
+async fn completion(shared: &Shared, body: &[u8]) -> Handled {
+    let hook = match authenticate(shared, body) {
         Ok(hook) => hook,
-        Err((status, message)) => return answer(status, message),
+        Err((outcome, status, message)) => return (outcome, answer(status, message)),
     };
     let (status_code, r#type, message) = envelope(&hook.body);
     let data = Obj::of(&hook.body).obj("data");
@@ -152,20 +199,20 @@ async fn completion(State(shared): State<Arc<Shared>>, body: Bytes) -> Response 
         raw: hook.body.as_object().map(to_proto_struct),
         ..NewEvent::new(event_id(&hook.key, "result", b""), kind, Effect::Settle(state, Some(outcome)))
     };
-    store(&shared, &hook.key, event).await
+    store(shared, &hook.key, event).await
 }
 
-async fn data(State(shared): State<Arc<Shared>>, Path(kind): Path<String>, body: Bytes) -> Response {
-    let data_kind = match kind.as_str() {
+async fn data(shared: &Shared, kind: &str, body: &[u8]) -> Handled {
+    let data_kind = match kind {
         "passport" => DataKind::Passport,
         "photo" => DataKind::Photo,
         "registration" => DataKind::Registration,
         "person" => DataKind::Person,
-        _ => return answer(StatusCode::NOT_FOUND, "no such hook"),
+        _ => return ("no_such_hook", answer(StatusCode::NOT_FOUND, "no such hook")),
     };
-    let hook = match authenticate(&shared, &body) {
+    let hook = match authenticate(shared, body) {
         Ok(hook) => hook,
-        Err((status, message)) => return answer(status, message),
+        Err((outcome, status, message)) => return (outcome, answer(status, message)),
     };
     let (status_code, r#type, message) = envelope(&hook.body);
     let (name, event) = if is_success(status_code, &r#type) {
@@ -176,10 +223,12 @@ async fn data(State(shared): State<Arc<Shared>>, Path(kind): Path<String>, body:
             DataKind::Person => Kind::Person(mapping::person(payload)),
             DataKind::Photo | DataKind::Unspecified => match mapping::photo(payload) {
                 Ok(photo) => Kind::Photo(photo),
-                Err(_) => return answer(StatusCode::BAD_REQUEST, "data.data.photo is not base64"),
+                Err(_) => {
+                    return ("bad_request", answer(StatusCode::BAD_REQUEST, "data.data.photo is not base64"));
+                }
             },
         };
-        (kind.as_str(), event)
+        (kind, event)
     } else {
         let failed = DataFailed { data_kind: data_kind as i32, status_code, r#type, message };
         ("data_failed", Kind::DataFailed(failed))
@@ -189,5 +238,5 @@ async fn data(State(shared): State<Arc<Shared>>, Path(kind): Path<String>, body:
         consumes: Some(data_request(&hook.key, data_kind)),
         ..NewEvent::new(event_id(&hook.key, name, &hook.canonical), event, Effect::Keep)
     };
-    store(&shared, &hook.key, event).await
+    store(shared, &hook.key, event).await
 }

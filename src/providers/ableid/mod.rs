@@ -28,6 +28,8 @@ use crate::attempts::log::EventLog;
 use crate::config::secs;
 use crate::proto::ableid::able_id_service_server::AbleIdServiceServer;
 use crate::proto::attempts::Vendor;
+use crate::telemetry::metrics::Metrics;
+use crate::upstream::budget::Budget;
 use crate::upstream::http::Upstream;
 use crate::validate::outbound::{OutboundPolicy, Resolver, SystemResolver};
 
@@ -58,6 +60,10 @@ pub struct Shared {
     pub resolver: Arc<dyn Resolver>,
     /// How long a data request's hook is awaited.
     pub data_hook_window: Duration,
+    /// Where hooks are counted.
+    pub metrics: Arc<Metrics>,
+    /// The memory budget hook bodies count against.
+    pub budget: Arc<Budget>,
     /// How long a session lives.
     pub session_ttl: Duration,
     /// How long a start may take at AbleID: a claimed `transactionId` whose start takes
@@ -77,7 +83,7 @@ impl AbleIdProvider {
     fn new(config: &AbleIdConfig, context: &Context, timeout: Duration) -> Self {
         let client = match (&config.base_url, config.credentials()) {
             (Some(url), Some((project, secret))) => Some(client::AbleId::new(
-                Upstream::new(context.http.clone(), DOMAIN, url.clone(), timeout),
+                Upstream::new(&context.upstream, DOMAIN, url.clone(), timeout),
                 project.to_owned(),
                 secret.clone(),
             )),
@@ -98,6 +104,8 @@ impl AbleIdProvider {
             },
             resolver: Arc::new(SystemResolver::default()),
             data_hook_window: secs(config.data_hook_window_secs),
+            metrics: context.metrics.clone(),
+            budget: context.upstream.budget.clone(),
             session_ttl: secs(config.session_ttl_secs),
             start_timeout: timeout,
         };

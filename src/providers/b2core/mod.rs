@@ -38,7 +38,7 @@ impl B2CoreProvider {
     fn new(config: &B2CoreConfig, context: &Context) -> Self {
         let client = config.base_url.as_ref().map(|url| {
             Arc::new(client::B2Core::new(
-                Upstream::new(context.http.clone(), DOMAIN, url.clone(), secs(config.timeout_secs)),
+                Upstream::new(&context.upstream, DOMAIN, url.clone(), secs(config.timeout_secs)),
                 config.history_path.clone(),
                 config.procedures_path.clone(),
             ))

@@ -89,7 +89,7 @@ impl BafProvider {
     fn new(config: &BafConfig, context: &Context) -> Self {
         let client = match (&config.base_url, &config.api_key) {
             (Some(url), Some(key)) => Some(client::Baf::new(
-                Upstream::new(context.http.clone(), DOMAIN, url.clone(), secs(config.timeout_secs)),
+                Upstream::new(&context.upstream, DOMAIN, url.clone(), secs(config.timeout_secs)),
                 key.clone(),
             )),
             _ => None,
