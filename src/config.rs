@@ -310,6 +310,18 @@ impl Config {
             warnings.push("server.public_url is not set: vendors cannot reach the gateway's hooks".into());
         }
         warnings.extend(crate::auth::startup_warnings(self.server.grpc_addr, &self.auth, &self.server.tls));
+        if !self.server.admin_addr.ip().is_loopback() {
+            warnings.push(
+                "server.admin_addr is not on loopback: /metrics must not be reachable from the internet"
+                    .into(),
+            );
+        }
+        if self.server.public_url.as_ref().is_some_and(|u| u.scheme() == "http") && !self.server.tls.enabled()
+        {
+            warnings.push(
+                "server.public_url is http: hooks and browser returns cross the network in clear (terminate TLS in front, or set server.tls_*)".into(),
+            );
+        }
         for provider in &self.providers {
             warnings.extend(provider.warnings());
         }
@@ -373,6 +385,16 @@ pub fn check_url(problems: &mut Vec<String>, name: &str, url: Option<&Url>) {
         && !matches!(url.scheme(), "http" | "https")
     {
         problems.push(format!("{name}: must be an http or https URL"));
+    }
+}
+
+/// A warning when a vendor URL is plain http: the gateway sends the vendor's secrets (and
+/// people's data) to it.
+pub fn warn_plain_http(warnings: &mut Vec<String>, name: &str, url: Option<&Url>) {
+    if let Some(url) = url
+        && url.scheme() == "http"
+    {
+        warnings.push(format!("{name} is http: secrets and personal data go to it unencrypted"));
     }
 }
 
@@ -473,6 +495,23 @@ mod tests {
         for text in ["[ableid]\nsecrte = \"typo\"\n", "[ablied]\nsecret = \"typo\"\n", "[server]\nport = 1\n"]
         {
             assert!(Config::from_toml(text).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn unsafe_settings_are_warned_about() {
+        let config = Config::load(
+            None,
+            env(&[
+                ("IDV_BAF_BASE_URL", "http://baf.internal/publicapi"),
+                ("IDV_ADMIN_ADDR", "0.0.0.0:9464"),
+                ("IDV_ABLEID_ALLOW_CALLER_HOOKS", "true"),
+            ]),
+        )
+        .unwrap();
+        let warnings = config.warnings().join("\n");
+        for expected in ["baf.base_url is http", "admin_addr is not on loopback", "allow_caller_hooks"] {
+            assert!(warnings.contains(expected), "{expected}: {warnings}");
         }
     }
 

@@ -8,7 +8,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::config::{check_positive, check_url, env_parse, env_value, read_secret_file, redact, secs};
+use crate::config::{
+    check_positive, check_url, env_parse, env_value, read_secret_file, redact, secs, warn_plain_http,
+};
 use crate::providers::{Context, Provider, ProviderConfig, redacted_section};
 
 /// AbleID. Its `projectId` and `secret` go into every request body.
@@ -124,6 +126,7 @@ impl ProviderConfig for AbleIdConfig {
         if self.base_url.is_none() || self.credentials().is_none() || secret_empty {
             warnings.push("AbleID is not configured (base_url, project_id, secret)".into());
         }
+        warn_plain_http(&mut warnings, "ableid.base_url", self.base_url.as_ref());
         if self.allow_caller_hooks {
             warnings.push(
                 "ableid.allow_caller_hooks: every receiver of a caller hook can forge that attempt's data hooks"

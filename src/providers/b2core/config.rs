@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::config::{check_positive, check_url, env_parse};
+use crate::config::{check_positive, check_url, env_parse, warn_plain_http};
 use crate::providers::{Context, Provider, ProviderConfig, redacted_section};
 
 /// B2Core front-office API. It has no credential of its own: callers forward their end
@@ -58,7 +58,12 @@ impl ProviderConfig for B2CoreConfig {
     }
 
     fn warnings(&self) -> Vec<String> {
-        if self.base_url.is_none() { vec!["B2Core is not configured (base_url)".into()] } else { Vec::new() }
+        let mut warnings = Vec::new();
+        if self.base_url.is_none() {
+            warnings.push("B2Core is not configured (base_url)".into());
+        }
+        warn_plain_http(&mut warnings, "b2core.base_url", self.base_url.as_ref());
+        warnings
     }
 
     fn redacted(&self) -> toml::Value {

@@ -8,7 +8,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::config::{check_positive, check_url, env_parse, env_value, read_secret_file, redact};
+use crate::config::{
+    check_positive, check_url, env_parse, env_value, read_secret_file, redact, warn_plain_http,
+};
 use crate::providers::{Context, Provider, ProviderConfig, redacted_section};
 
 /// 3DiVi BAF. Its secret key goes into `Authorization: Bearer`.
@@ -71,11 +73,12 @@ impl ProviderConfig for BafConfig {
     }
 
     fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
         if self.api_key.as_ref().is_none_or(|k| k.expose_secret().is_empty()) {
-            vec!["BAF is not configured (api_key)".into()]
-        } else {
-            Vec::new()
+            warnings.push("BAF is not configured (api_key)".into());
         }
+        warn_plain_http(&mut warnings, "baf.base_url", self.base_url.as_ref());
+        warnings
     }
 
     fn redacted(&self) -> toml::Value {
