@@ -95,18 +95,22 @@ func (b *bench) flood(ctx context.Context, g *gateway, r *results) error {
 	url := "http://" + g.httpAddr + "/hooks/ableid/complete"
 	lat := make([]time.Duration, n)
 	var hookWall time.Duration
-	l, err := b.measured(g, func() error {
-		began := time.Now()
-		err := parallel(senders, n, func(i int) error {
-			t := time.Now()
-			answer, err := post(ctx, hooks, url, completionHook(attempts[i]))
-			lat[i] = time.Since(t)
-			if err == nil && !bytes.Contains(answer, []byte("stored")) {
-				err = fmt.Errorf("hook %d answered %s, not stored", i, answer)
-			}
+	var l load
+	err = b.profiled(g, "flood", func() (err error) {
+		l, err = b.measured(g, func() error {
+			began := time.Now()
+			err := parallel(senders, n, func(i int) error {
+				t := time.Now()
+				answer, err := post(ctx, hooks, url, completionHook(attempts[i]))
+				lat[i] = time.Since(t)
+				if err == nil && !bytes.Contains(answer, []byte("stored")) {
+					err = fmt.Errorf("hook %d answered %s, not stored", i, answer)
+				}
+				return err
+			})
+			hookWall = time.Since(began)
 			return err
 		})
-		hookWall = time.Since(began)
 		return err
 	})
 	if err != nil {

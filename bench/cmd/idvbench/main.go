@@ -24,13 +24,13 @@ import (
 
 // options are the command line, plus the sizes that --quick shrinks.
 type options struct {
-	gateway, stub, ghz, wrk, seeder, eatmydata    string
-	protoDir, outDir, workDir, seedCache, seedKey string
-	revision, logLevel, store                     string
-	gatewayEnv                                    []string
-	runs                                          int
-	quick                                         bool
-	only                                          map[string]bool
+	gateway, stub, ghz, wrk, seeder, eatmydata, perf string
+	protoDir, outDir, workDir, seedCache, seedKey    string
+	revision, logLevel, store                        string
+	gatewayEnv                                       []string
+	runs                                             int
+	quick                                            bool
+	only                                             map[string]bool
 
 	unaryDuration        time.Duration
 	watchers             int
@@ -45,6 +45,7 @@ type options struct {
 	idleSettle           time.Duration
 	scaleSizes           []int
 	scaleStarts          int
+	scaleDuration        time.Duration
 	scaleOpens           int
 }
 
@@ -65,6 +66,7 @@ func parseOptions() (options, error) {
 	flag.StringVar(&o.wrk, "wrk", "wrk", "wrk")
 	flag.StringVar(&o.seeder, "seeder", "target/release/examples/seed_events", "the seed_events example binary")
 	flag.StringVar(&o.eatmydata, "eatmydata", "", "eatmydata, to seed without fsync (optional)")
+	flag.StringVar(&o.perf, "perf", "", "perf: profile the gateway during the main load of each scenario")
 	flag.StringVar(&o.protoDir, "proto", "proto", "the gateway's proto directory")
 	flag.StringVar(&o.outDir, "out", "target/bench", "where results go")
 	flag.StringVar(&o.seedKey, "seed-key", "dev", "a hash of the seeder's source, to key seeded directories")
@@ -109,6 +111,7 @@ func parseOptions() (options, error) {
 	o.idleSettle = 500 * time.Millisecond
 	o.scaleSizes = []int{1000, 100000, 1000000}
 	o.scaleStarts = 1000
+	o.scaleDuration = 4 * time.Second
 	o.scaleOpens = 200
 	if o.quick {
 		o.runs = 1
@@ -120,6 +123,7 @@ func parseOptions() (options, error) {
 		o.idleSettle = 300 * time.Millisecond
 		o.scaleSizes = []int{1000, 10000}
 		o.scaleStarts = 200
+		o.scaleDuration = 2 * time.Second
 		o.scaleOpens = 50
 	}
 	return o, nil
@@ -200,7 +204,7 @@ func run(ctx context.Context, opts options) error {
 			"unary_seconds": opts.unaryDuration.Seconds(), "watchers": opts.watchers,
 			"flood_hooks": opts.floodHooks, "flood_senders": opts.floodSenders,
 			"idle_levels": opts.idleLevels, "idle_attempts": opts.idleAttempts, "idle_connections": opts.idleConns,
-			"scale_sizes": opts.scaleSizes, "scale_starts": opts.scaleStarts, "scale_opens": opts.scaleOpens,
+			"scale_sizes": opts.scaleSizes, "scale_starts": opts.scaleStarts, "scale_seconds": opts.scaleDuration.Seconds(), "scale_opens": opts.scaleOpens,
 			"gateway_env": opts.gatewayEnv,
 		},
 		"order":   r.order,

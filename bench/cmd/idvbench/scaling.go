@@ -103,7 +103,8 @@ func copyDir(ctx context.Context, src, dst string) error {
 }
 
 // scaling measures, on a copy of a log seeded with `events` events: start-up to SERVING,
-// StartResidentCheck latency and CPU (ghz, concurrency 1), and WatchAttempt open latency
+// StartResidentCheck latency and CPU (ghz, concurrency 1, a bounded count of calls or
+// a bounded time, whichever ends first: a start may cost milliseconds on a big log), and WatchAttempt open latency
 // on seeded attempts (to the first message, and to the end of the replay).
 func (b *bench) scaling(ctx context.Context, r *results, events int) error {
 	seed, info, err := b.seeded(ctx, events)
@@ -126,7 +127,7 @@ func (b *bench) scaling(ctx context.Context, r *results, events int) error {
 	p := fmt.Sprintf("scale.%d.", events)
 	r.add(p+"startup", "ms", ms(g.startup))
 
-	starts, err := b.ghz(ctx, g, startResident, 1, 0, b.opts.scaleStarts)
+	starts, err := b.ghz(ctx, g, startResident, 1, b.opts.scaleDuration, b.opts.scaleStarts)
 	if err != nil {
 		return err
 	}

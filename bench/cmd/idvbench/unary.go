@@ -63,17 +63,20 @@ func healthProtoset(dir string) (string, error) {
 	return path, os.WriteFile(path, raw, 0o644)
 }
 
-// ghz runs ghz against the gateway at a fixed concurrency for a duration (or for a count
-// of calls when n > 0), over one HTTP/2 connection as one grpc-go ClientConn would use.
+// ghz runs ghz against the gateway at a fixed concurrency for a duration d or, when n > 0,
+// for n calls or d, whichever ends first; over one HTTP/2 connection, as one grpc-go
+// ClientConn would use.
 func (b *bench) ghz(ctx context.Context, g *gateway, call grpcCall, concurrency int, d time.Duration, n int,
 ) (load, error) {
 	args := []string{"--insecure", "--call", call.method, "-d", call.data,
 		"-c", strconv.Itoa(concurrency), "--connections", "1", "-O", "json", "--timeout", "20s"}
 	if n > 0 {
-		args = append(args, "-n", strconv.Itoa(n))
+		args = append(args, "-n", strconv.Itoa(n), "-x", d.String())
 	} else {
-		args = append(args, "-z", d.String(), "--duration-stop", "wait")
+		args = append(args, "-z", d.String())
 	}
+	// Calls in flight when the time is up finish and count, rather than fail.
+	args = append(args, "--duration-stop", "wait")
 	if call.protoset != "" {
 		args = append(args, "--protoset", call.protoset)
 	} else {
@@ -217,7 +220,11 @@ func (b *bench) unary(ctx context.Context, g *gateway, r *results) error {
 		if err != nil {
 			return err
 		}
-		get, err := b.ghz(ctx, g, getApplicant, c, d, 0)
+		var get load
+		err = b.profiled(g, fmt.Sprintf("unary-c%d", c), func() (err error) {
+			get, err = b.ghz(ctx, g, getApplicant, c, d, 0)
+			return err
+		})
 		if err != nil {
 			return err
 		}

@@ -184,7 +184,11 @@ func (b *bench) fanout(ctx context.Context, g *gateway, r *results) error {
 		singleRTT = append(singleRTT, round.hookRTT)
 	}
 	n := b.opts.watchers
-	many, err := b.fanoutRound(ctx, g, hooks, n)
+	var many fanoutResult
+	err := b.profiled(g, "fanout", func() (err error) {
+		many, err = b.fanoutRound(ctx, g, hooks, n)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("fan-out to %d watchers: %w", n, err)
 	}
