@@ -26,7 +26,7 @@ import (
 type options struct {
 	gateway, stub, ghz, wrk, seeder, eatmydata, perf string
 	protoDir, outDir, workDir, seedCache, seedKey    string
-	revision, logLevel, store                        string
+	revision, logLevel, store, summarize             string
 	gatewayEnv                                       []string
 	runs                                             int
 	quick                                            bool
@@ -67,6 +67,7 @@ func parseOptions() (options, error) {
 	flag.StringVar(&o.seeder, "seeder", "target/release/examples/seed_events", "the seed_events example binary")
 	flag.StringVar(&o.eatmydata, "eatmydata", "", "eatmydata, to seed without fsync (optional)")
 	flag.StringVar(&o.perf, "perf", "", "perf: profile the gateway during the main load of each scenario")
+	flag.StringVar(&o.summarize, "summarize", "", "print the component summary of a perf.data file and exit")
 	flag.StringVar(&o.protoDir, "proto", "proto", "the gateway's proto directory")
 	flag.StringVar(&o.outDir, "out", "target/bench", "where results go")
 	flag.StringVar(&o.seedKey, "seed-key", "dev", "a hash of the seeder's source, to key seeded directories")
@@ -140,6 +141,20 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
+	}
+	if opts.summarize != "" {
+		perf := opts.perf
+		if perf == "" {
+			perf = "perf"
+		}
+		out, err := runToolQuiet(perf, "report", "--stdio", "-i", opts.summarize, "--no-children",
+			"--sort", "dso,symbol", "-g", "none", "-t", "|")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "perf report:", err)
+			os.Exit(1)
+		}
+		fmt.Print(summarize(string(out)))
+		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -235,7 +250,7 @@ func (b *bench) oneRun(ctx context.Context, r *results) error {
 		if err != nil {
 			return err
 		}
-		r.add("startup.empty", "ms", ms(g.startup))
+		r.add("startup.main", "ms", ms(g.startup))
 		err = func() error {
 			defer g.stop()
 			if o.enabled("unary") {

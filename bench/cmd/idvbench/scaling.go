@@ -107,6 +107,20 @@ func copyDir(ctx context.Context, src, dst string) error {
 // a bounded time, whichever ends first: a start may cost milliseconds on a big log), and WatchAttempt open latency
 // on seeded attempts (to the first message, and to the end of the replay).
 func (b *bench) scaling(ctx context.Context, r *results, events int) error {
+	if events == b.opts.scaleSizes[0] {
+		// The baseline of start-up: the same gateway on an empty data directory.
+		dir, err := b.newDataDir("empty")
+		if err != nil {
+			return err
+		}
+		g, err := b.startGateway(ctx, "empty", dir)
+		if err != nil {
+			return err
+		}
+		r.add("startup.empty", "ms", ms(g.startup))
+		g.stop()
+		os.RemoveAll(dir)
+	}
 	seed, info, err := b.seeded(ctx, events)
 	if err != nil {
 		return err
@@ -127,7 +141,11 @@ func (b *bench) scaling(ctx context.Context, r *results, events int) error {
 	p := fmt.Sprintf("scale.%d.", events)
 	r.add(p+"startup", "ms", ms(g.startup))
 
-	starts, err := b.ghz(ctx, g, startResident, 1, b.opts.scaleDuration, b.opts.scaleStarts)
+	var starts load
+	err = b.profiled(g, fmt.Sprintf("start-%d", events), func() (err error) {
+		starts, err = b.ghz(ctx, g, startResident, 1, b.opts.scaleDuration, b.opts.scaleStarts)
+		return err
+	})
 	if err != nil {
 		return err
 	}
