@@ -152,7 +152,8 @@ func component(dso, sym string) string {
 			}
 			return "crate " + name
 		}
-		return "idv-gateway: other"
+		// Symbols without a Rust path are the C code linked in: the bundled SQLite.
+		return "C in the binary (bundled SQLite)"
 	default:
 		return dso
 	}
