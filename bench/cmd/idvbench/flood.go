@@ -95,7 +95,7 @@ func (b *bench) flood(ctx context.Context, g *gateway, r *results) error {
 	lat := make([]time.Duration, n)
 	var hookWall time.Duration
 	var l load
-	err = b.profiled(g, "flood", func() (err error) {
+	err = b.profiled(g, "flood", 499, func() (err error) {
 		l, err = b.measured(g, func() error {
 			began := time.Now()
 			err := parallel(senders, n, func(i int) error {

@@ -17,7 +17,10 @@ import (
 // most VMs), then writes two text reports beside the data: self time by symbol, and time
 // including callees. Figures from a profiled run carry perf's overhead: profile in a
 // separate run from the one whose numbers you report.
-func (b *bench) profiled(g *gateway, name string, fn func() error) error {
+//
+// hz is the sampling rate: 499 for loads of seconds; a short window (one hook's fan-out)
+// needs a much higher one to collect enough samples.
+func (b *bench) profiled(g *gateway, name string, hz int, fn func() error) error {
 	if b.opts.perf == "" {
 		return fn()
 	}
@@ -26,7 +29,7 @@ func (b *bench) profiled(g *gateway, name string, fn func() error) error {
 		return err
 	}
 	data := filepath.Join(dir, name+".data")
-	record := exec.Command(b.opts.perf, "record", "-q", "-e", "cpu-clock", "-F", "499",
+	record := exec.Command(b.opts.perf, "record", "-q", "-e", "cpu-clock", "-F", strconv.Itoa(hz),
 		"--call-graph", "dwarf,16384", "-p", strconv.Itoa(g.pid()), "-o", data)
 	record.Stderr = os.Stderr
 	if err := record.Start(); err != nil {

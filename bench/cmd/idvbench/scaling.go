@@ -142,7 +142,7 @@ func (b *bench) scaling(ctx context.Context, r *results, events int) error {
 	r.add(p+"startup", "ms", ms(g.startup))
 
 	var starts load
-	err = b.profiled(g, fmt.Sprintf("start-%d", events), func() (err error) {
+	err = b.profiled(g, fmt.Sprintf("start-%d", events), 499, func() (err error) {
 		starts, err = b.ghz(ctx, g, startResident, 1, b.opts.scaleDuration, b.opts.scaleStarts)
 		return err
 	})

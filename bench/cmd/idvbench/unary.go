@@ -221,7 +221,7 @@ func (b *bench) unary(ctx context.Context, g *gateway, r *results) error {
 			return err
 		}
 		var get load
-		err = b.profiled(g, fmt.Sprintf("unary-c%d", c), func() (err error) {
+		err = b.profiled(g, fmt.Sprintf("unary-c%d", c), 499, func() (err error) {
 			get, err = b.ghz(ctx, g, getApplicant, c, d, 0)
 			return err
 		})
