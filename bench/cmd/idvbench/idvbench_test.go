@@ -60,12 +60,15 @@ func TestRowsUseBaselinesMeasuredInTheSameResults(t *testing.T) {
 	r.add("a", "µs", 30)
 	r.add("a", "µs", 20)
 	r.add("base", "µs", 5)
+	r.add("base", "µs", 10)
+	r.add("base", "µs", 5)
 	rows := r.rowResults([]row{{Figure: "a", Key: "a", BaseKey: "base"}, {Figure: "missing", Key: "nope"}})
 	if len(rows) != 1 {
 		t.Fatalf("rows: %d, want 1 (a row without measurements is left out)", len(rows))
 	}
 	got := rows[0]
-	if got.Median != 20 || got.Min != 10 || got.Max != 30 || got.Runs != 3 || got.Ratio != 4 {
+	// Per-run ratios 2, 3, 4: their median, not 20/5.
+	if got.Median != 20 || got.Min != 10 || got.Max != 30 || got.Runs != 3 || got.Ratio != 3 || got.BaseLine != 5 {
 		t.Errorf("row %+v", got)
 	}
 }

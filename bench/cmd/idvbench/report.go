@@ -97,6 +97,27 @@ type rowResult struct {
 	Ratio    float64 `json:"ratio"`
 }
 
+// pairedRatio is the median of the per-run ratios when both figures were measured in
+// every run (each run's figure over the baseline measured beside it, which cancels the
+// shared machine's drift between runs), else the ratio of the medians.
+func pairedRatio(xs, bases []float64) float64 {
+	if len(xs) == len(bases) {
+		var ratios []float64
+		for i := range xs {
+			if bases[i] != 0 {
+				ratios = append(ratios, xs[i]/bases[i])
+			}
+		}
+		if len(ratios) == len(xs) {
+			return median(ratios)
+		}
+	}
+	if b := median(bases); b != 0 {
+		return median(xs) / b
+	}
+	return math.NaN()
+}
+
 func format(v float64, unit string) string {
 	if math.IsNaN(v) {
 		return "-"
@@ -120,11 +141,9 @@ func (r *results) rowResults(rows []row) []rowResult {
 		}
 		rr := rowResult{row: rw, Unit: m.Unit, Median: m.Median, Min: m.Min, Max: m.Max,
 			Runs: len(m.Samples), BaseLine: math.NaN(), Ratio: math.NaN()}
-		if base, ok := r.median(rw.BaseKey); ok {
-			rr.BaseLine, rr.BaseUnit = base, r.Metrics[rw.BaseKey].Unit
-			if base != 0 {
-				rr.Ratio = m.Median / base
-			}
+		if base, ok := r.Metrics[rw.BaseKey]; ok && len(base.Samples) > 0 {
+			rr.BaseLine, rr.BaseUnit = base.Median, base.Unit
+			rr.Ratio = pairedRatio(m.Samples, base.Samples)
 		}
 		out = append(out, rr)
 	}
@@ -149,6 +168,8 @@ func printTable(w io.Writer, rows []rowResult) {
 			r.Baseline, format(r.BaseLine, r.BaseUnit), ratio, r.Goal)
 	}
 	tw.Flush()
+	fmt.Fprintln(w, "\nratio: the median over runs of each run's figure ÷ the baseline measured in the same run;")
+	fmt.Fprintln(w, "spread: the lowest and highest run. No figure is checked against its goal.")
 }
 
 func trimUnit(s string) string {
