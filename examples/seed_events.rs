@@ -22,11 +22,11 @@ use std::time::{Duration, Instant, SystemTime};
 
 use clap::Parser;
 use futures_util::TryStreamExt;
-use idv_gateway::attempts::sqlite::SqliteStore;
-use idv_gateway::attempts::store::{Appended, EventStore};
-use idv_gateway::attempts::{AttemptKey, NewEvent, event_id};
+use idv_gateway::attempts::{AttemptKey, Effect, NewEvent, Outcome, event_id};
 use idv_gateway::proto::ableid::{Address, Passport, PassportType};
-use idv_gateway::proto::attempts::{Completed, Started, attempt_event::Kind};
+use idv_gateway::proto::attempts::{AttemptState, Completed, Started, Vendor, attempt_event::Kind};
+use idv_gateway::store::sqlite::SqliteStore;
+use idv_gateway::store::{Appended, EventStore};
 use prost_types::{Struct, Value, value};
 use sha2::{Digest, Sha256};
 
@@ -115,7 +115,7 @@ fn envelope(data: Value) -> Option<Struct> {
 
 async fn seed_attempt(store: &SqliteStore, i: u64) -> Result<(), Box<dyn std::error::Error>> {
     let id = format!("seed{i:017}");
-    let key = AttemptKey::ableid(&id);
+    let key = AttemptKey::new(Vendor::Ableid, &id);
     let transaction_id = format!("seed-tx-{i}");
     let expire_time = Some(prost_types::Timestamp::from(SystemTime::now() + Duration::from_secs(600)));
     let started = Kind::Started(Started {
@@ -178,17 +178,22 @@ async fn seed_attempt(store: &SqliteStore, i: u64) -> Result<(), Box<dyn std::er
         district_id: Some(2_612),
         ..Default::default()
     });
+    let succeeded = Effect::Settle(
+        AttemptState::Succeeded,
+        Some(Outcome { code: 200, r#type: "SUCCESS".into(), message: "ok".into() }),
+    );
     let events = [
-        ("started", started, None),
-        ("completed", completed, completed_raw),
-        ("passport", passport, passport_raw),
-        ("registration", registration, None),
+        ("started", started, None, Effect::Keep),
+        ("completed", completed, completed_raw, succeeded),
+        ("passport", passport, passport_raw, Effect::Keep),
+        ("registration", registration, None, Effect::Keep),
     ];
-    for (name, kind, raw) in events {
-        let event = NewEvent { event_id: event_id(&key, name, id.as_bytes()), kind, raw };
+    for (name, kind, raw, effect) in events {
+        let mut event = NewEvent::new(event_id(&key, name, id.as_bytes()), kind, effect);
+        event.raw = raw;
         match store.append(&key, event).await? {
             Appended::Stored(_) => {}
-            Appended::Duplicate => return Err(format!("{id}: {name} was already stored").into()),
+            other => return Err(format!("{id}: {name} was not stored: {other:?}").into()),
         }
     }
     Ok(())
