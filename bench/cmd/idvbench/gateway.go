@@ -132,6 +132,16 @@ func (b *bench) startGateway(ctx context.Context, label, dataDir string) (*gatew
 		"IDV_ABLEID_SECRET="+ableidSecret,
 		"IDV_DATA_DIR="+dataDir,
 		"IDV_LOG="+b.opts.logLevel,
+		// The hook flood measures what the gateway can store, so the hook listener's
+		// protective limits are lifted: every sender here is one loopback address, and the
+		// per-source connection limit (32) and request rates (50/s per source, 500/s in
+		// all, by default) would otherwise measure the limiter. Gateways without these
+		// limits ignore the variables.
+		fmt.Sprintf("IDV_HTTP_MAX_CONNECTIONS_PER_SOURCE=%d", b.opts.floodSenders+16),
+		"IDV_HOOKS_RATE_PER_SECOND=1000000",
+		"IDV_HOOKS_BURST=1000000",
+		"IDV_HOOKS_GLOBAL_RATE_PER_SECOND=1000000",
+		"IDV_HOOKS_GLOBAL_BURST=1000000",
 	)
 	env = append(env, b.opts.gatewayEnv...)
 	logPath := filepath.Join(b.logDir, fmt.Sprintf("gateway-%s-%d.log", label, b.seq.Add(1)))
