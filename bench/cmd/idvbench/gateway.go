@@ -124,6 +124,8 @@ func (b *bench) startGateway(ctx context.Context, label, dataDir string) (*gatew
 	env = append(env,
 		"IDV_GRPC_ADDR="+g.grpcAddr,
 		"IDV_HTTP_ADDR="+g.httpAddr,
+		// The admin listener (metrics) on a free port, so runs never collide on 9464.
+		"IDV_ADMIN_ADDR=127.0.0.1:0",
 		"IDV_PUBLIC_URL=http://"+g.httpAddr,
 		"IDV_BAF_BASE_URL=http://"+b.stubAddr+"/baf/publicapi",
 		"IDV_BAF_API_KEY="+bafKey,
