@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use idv_gateway::config::{Config, ConfigError};
 use idv_gateway::server::{self, Listeners};
-use tracing_subscriber::EnvFilter;
+use idv_gateway::telemetry::traces;
 
 #[derive(Debug, Parser)]
 #[command(version, about = "A gRPC gateway to identity-verification (KYC) vendors")]
@@ -60,7 +60,6 @@ fn main() -> ExitCode {
             }
         },
         Command::Serve { config, sandbox, sandbox_addr, log_json } => {
-            init_logging(log_json);
             let runtime = match tokio::runtime::Runtime::new() {
                 Ok(runtime) => runtime,
                 Err(e) => {
@@ -68,11 +67,14 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
+            // Inside the runtime: the trace exporter runs on it.
+            let telemetry = runtime.block_on(async { traces::init(log_json) });
             let served = if sandbox {
                 runtime.block_on(simulated::serve(config.as_deref(), sandbox_addr))
             } else {
                 runtime.block_on(serve(config.as_deref()))
             };
+            runtime.block_on(async { telemetry.shutdown() });
             match served {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) if e.is::<ConfigError>() => {
@@ -338,14 +340,4 @@ async fn shutdown_signal() {
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok()
-}
-
-fn init_logging(json: bool) {
-    let filter = EnvFilter::try_from_env("IDV_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
-    if json {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
 }

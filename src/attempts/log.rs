@@ -17,6 +17,7 @@ use crate::error::{ApiError, ErrorCode, GATEWAY_DOMAIN};
 use crate::proto::attempts::{Attempt, AttemptEvent, AttemptState, Vendor};
 use crate::store::{Appended, EventStore, LiveStream, Record, StoreError};
 use crate::telemetry::metrics::{EventLabels, Metrics};
+use tracing::Instrument;
 
 /// Settings every reader of the log shares.
 #[derive(Debug, Clone)]
@@ -159,7 +160,14 @@ impl EventLog {
     pub async fn record(&self, key: &AttemptKey, event: NewEvent) -> Result<Appended, StoreError> {
         let kind = event.kind.field_name();
         let started = std::time::Instant::now();
-        let appended = self.store.append(key, event).await?;
+        let span = tracing::info_span!(
+            "append",
+            otel.name = "event log append",
+            idv.attempt_id = %key.id,
+            idv.vendor = %key.vendor_name(),
+            idv.event_kind = kind,
+        );
+        let appended = self.store.append(key, event).instrument(span).await?;
         match &appended {
             Appended::Stored(event) => {
                 self.metrics.append_duration.observe(started.elapsed().as_secs_f64());

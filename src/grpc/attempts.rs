@@ -34,6 +34,7 @@ impl AttemptsApi {
     /// its provider (BAF applicants can be observed from then on), except for a caller
     /// limited to its own attempts: those it started are already known.
     async fn get(&self, key: &AttemptKey, caller: &Caller) -> Result<Attempt, ApiError> {
+        crate::telemetry::traces::attempt(&key.id);
         if let Some(record) = self.log.attempt(key).await? {
             return if caller.may_see(&record.owner) { Ok(record.attempt) } else { Err(not_found(key)) };
         }

@@ -18,7 +18,7 @@ use tracing::Level;
 use super::StartError;
 use super::health::Health;
 use crate::attempts::log::EventLog;
-use crate::auth::{self, Authenticator, IncomingOptions, TlsIncoming};
+use crate::auth::{Authenticator, IncomingOptions, TlsIncoming};
 use crate::config::Config;
 use crate::grpc::attempts::AttemptsApi;
 use crate::grpc::caller_errors::CallerErrorsLayer;
@@ -28,6 +28,7 @@ use crate::proto::attempts::attempt_service_server::AttemptServiceServer;
 use crate::providers::Providers;
 use crate::telemetry::grpc::GrpcMetricsLayer;
 use crate::telemetry::metrics::Metrics;
+use crate::telemetry::traces;
 
 /// What the gRPC server is built from.
 pub struct Wiring<'a, H> {
@@ -96,7 +97,7 @@ pub async fn serve<H: tonic_health::pb::health_server::Health>(
             // Spans carry the method path (`/idv.baf.v1.ApplicantService/GetApplicant`) and
             // the caller's name, never headers (keys, the B2Core token) or bodies.
             TraceLayer::new(SharedClassifier::new(callers_mistakes_are_not_failures()))
-                .make_span_with(auth::grpc_span)
+                .make_span_with(traces::grpc_span)
                 .on_request(())
                 .on_response(DefaultOnResponse::new().level(Level::DEBUG))
                 .on_failure(DefaultOnFailure::new().level(Level::WARN)),

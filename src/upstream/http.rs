@@ -16,6 +16,8 @@ use url::Url;
 use super::breaker::{self, Breaker};
 use super::budget::{Budget, Reservation};
 use crate::telemetry::metrics::Metrics;
+use crate::telemetry::traces;
+use tracing::Instrument;
 
 /// Largest vendor response body read into memory. BAF returns base64 images in JSON.
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
@@ -376,6 +378,18 @@ impl Upstream {
     }
 
     async fn send_once(&self, call: &Call) -> Result<reqwest::Response, UpstreamError> {
+        let span = tracing::info_span!(
+            "vendor",
+            otel.name = format!("{} {}", self.vendor, call.operation),
+            otel.kind = "client",
+            idv.vendor = self.vendor,
+            idv.operation = call.operation,
+            http.response.status_code = tracing::field::Empty,
+        );
+        self.send_traced(call).instrument(span).await
+    }
+
+    async fn send_traced(&self, call: &Call) -> Result<reqwest::Response, UpstreamError> {
         let mut url = self.base.clone();
         if let Ok(mut path) = url.path_segments_mut() {
             path.pop_if_empty().extend(&call.segments);
@@ -383,8 +397,14 @@ impl Upstream {
         if !call.query.is_empty() {
             url.query_pairs_mut().extend_pairs(&call.query);
         }
-        let mut request =
-            self.client.request(call.method.clone(), url).header(header::ACCEPT, "application/json");
+        // The caller's trace goes on to the vendor.
+        let mut trace = http::HeaderMap::new();
+        traces::inject(&mut trace);
+        let mut request = self
+            .client
+            .request(call.method.clone(), url)
+            .header(header::ACCEPT, "application/json")
+            .headers(trace);
         let authorization = match &call.auth {
             Auth::None => None,
             Auth::Bearer(secret) => Some(format!("Bearer {}", secret.expose_secret())),
@@ -419,6 +439,7 @@ impl Upstream {
             }
         };
         let status = response.status();
+        tracing::Span::current().record("http.response.status_code", status.as_u16());
         self.metrics.vendor_call(self.vendor, call.operation, status.as_u16().to_string(), took);
         // Per call: DEBUG (the metrics carry the counts and latencies).
         tracing::debug!(

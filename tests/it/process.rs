@@ -380,3 +380,152 @@ async fn forty_huge_vendor_answers_stay_under_the_memory_budget() {
         grown / MIB as u64
     );
 }
+
+/// An OTLP trace receiver: keeps every span it is sent.
+#[derive(Clone, Default)]
+struct Receiver(std::sync::Arc<std::sync::Mutex<Vec<opentelemetry_proto::tonic::trace::v1::Span>>>);
+
+#[tonic::async_trait]
+impl opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::TraceService for Receiver {
+    async fn export(
+        &self,
+        request: tonic::Request<opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest>,
+    ) -> Result<
+        tonic::Response<opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse>,
+        tonic::Status,
+    > {
+        let spans =
+            request.into_inner().resource_spans.into_iter().flat_map(|r| r.scope_spans).flat_map(|s| s.spans);
+        self.0.lock().unwrap().extend(spans);
+        Ok(tonic::Response::new(Default::default()))
+    }
+}
+
+fn attribute(span: &opentelemetry_proto::tonic::trace::v1::Span, key: &str) -> Option<String> {
+    use opentelemetry_proto::tonic::common::v1::any_value::Value;
+    span.attributes.iter().find(|a| a.key == key).and_then(|a| match a.value.as_ref()?.value.as_ref()? {
+        Value::StringValue(s) => Some(s.clone()),
+        Value::IntValue(i) => Some(i.to_string()),
+        _ => None,
+    })
+}
+
+/// With `OTEL_EXPORTER_OTLP_ENDPOINT` set, the gateway exports spans for the RPC, the
+/// vendor call, the hook and the event-log append; a caller's `traceparent` is the RPC's
+/// parent and reaches the vendor; spans name the attempt in an attribute.
+#[tokio::test]
+async fn traces_follow_a_call_to_the_vendor_and_a_hook_to_the_log() {
+    use idv_gateway::proto::{ableid, baf};
+
+    let receiver = Receiver::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let otlp = listener.local_addr().unwrap();
+    let service =
+        opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::TraceServiceServer::new(
+            receiver.clone(),
+        );
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(service)
+            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
+    );
+    let vendor = wiremock::MockServer::start().await;
+    let attempt = "att-traced";
+    for (path, body) in [
+        ("/baf/publicapi/api/v2/private/Applicants/app-traced", json!({"applicantId": "app-traced"})),
+        (
+            "/ableid/check/start/second",
+            json!({"statusCode": 200, "type": "SUCCESS", "message": "ok",
+                "data": {"attemptId": attempt, "fullUrl": "https://ableid.test/x", "lang": "ru"}}),
+        ),
+    ] {
+        wiremock::Mock::given(wiremock::matchers::path(path))
+            .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(body))
+            .mount(&vendor)
+            .await;
+    }
+    let data = tempfile::tempdir().unwrap();
+    let uri = vendor.uri();
+    let process = spawn_with(data.path(), |command| {
+        command
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{otlp}"))
+            .env("OTEL_BSP_SCHEDULE_DELAY", "100")
+            .env("IDV_BAF_BASE_URL", format!("{uri}/baf/publicapi"))
+            .env("IDV_BAF_API_KEY", "sk_test")
+            .env("IDV_ABLEID_BASE_URL", format!("{uri}/ableid"))
+            .env("IDV_PUBLIC_URL", "https://idv.example.com/");
+    })
+    .await;
+    let channel = connect(&process).await;
+
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let mut request = tonic::Request::new(baf::GetApplicantRequest { applicant_id: "app-traced".into() });
+    request
+        .metadata_mut()
+        .insert("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01").parse().unwrap());
+    baf::applicant_service_client::ApplicantServiceClient::new(channel.clone())
+        .get_applicant(request)
+        .await
+        .unwrap();
+    let sent = vendor.received_requests().await.unwrap();
+    let forwarded = sent[0].headers.get("traceparent").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert!(forwarded.starts_with(&format!("00-{trace_id}-")), "the vendor got {forwarded:?}");
+
+    ableid::able_id_service_client::AbleIdServiceClient::new(channel)
+        .start_resident_check(ableid::StartResidentCheckRequest {
+            transaction_id: "tx-traced".into(),
+            pinfl: "31205901234567".into(),
+            birth_date: "12.05.1990".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let hash = hook_signature(PROJECT_ID, &SECRET.into(), attempt);
+    let hook = json!({"statusCode": 200, "type": "SUCCESS", "message": "ok",
+        "data": {"attemptId": attempt, "hash": hash, "transactionId": "tx-traced"}});
+    let url = format!("http://127.0.0.1:{}/hooks/ableid/complete", process.http);
+    assert_eq!(reqwest::Client::new().post(url).json(&hook).send().await.unwrap().status().as_u16(), 200);
+
+    let wanted =
+        ["/idv.baf.v1.ApplicantService/GetApplicant", "baf GetApplicant", "ableid hook", "event log append"];
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let spans = loop {
+        let spans = receiver.0.lock().unwrap().clone();
+        if wanted.iter().all(|name| spans.iter().any(|s| s.name == *name))
+            && spans.iter().filter(|s| s.name == "event log append").count() >= 2
+        {
+            break spans;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "spans so far: {:?}",
+            spans.iter().map(|s| &s.name).collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let rpc = spans.iter().find(|s| s.name == wanted[0]).unwrap();
+    assert_eq!(hex::encode(&rpc.trace_id), trace_id, "the caller's trace continues");
+    assert_eq!(hex::encode(&rpc.parent_span_id), "00f067aa0ba902b7");
+    assert_eq!(attribute(rpc, "idv.attempt_id").as_deref(), Some("app-traced"));
+    let call = spans.iter().find(|s| s.name == wanted[1]).unwrap();
+    assert_eq!(
+        (&call.trace_id, &call.parent_span_id),
+        (&rpc.trace_id, &rpc.span_id),
+        "the vendor call is the RPC's child"
+    );
+    assert_eq!(attribute(call, "http.response.status_code").as_deref(), Some("200"));
+    let hook = spans.iter().find(|s| s.name == wanted[2]).unwrap();
+    assert_eq!(attribute(hook, "idv.attempt_id").as_deref(), Some(attempt));
+    let append = spans
+        .iter()
+        .find(|s| s.name == wanted[3] && s.parent_span_id == hook.span_id)
+        .expect("the hook's append is its child");
+    assert_eq!(attribute(append, "idv.attempt_id").as_deref(), Some(attempt));
+    // No span carries a request's personal data.
+    for span in &spans {
+        for attribute in &span.attributes {
+            let text = format!("{:?}", attribute.value);
+            assert!(!text.contains("31205901234567") && !text.contains("12.05.1990"), "{attribute:?}");
+        }
+    }
+}

@@ -30,8 +30,10 @@ use crate::attempts::limits::{MAX_HOOK_BYTES, check_json_depth};
 use crate::attempts::{AttemptKey, Effect, NewEvent, Outcome, event_id};
 use crate::proto::attempts::{AttemptState, Completed, DataFailed, DataKind, Failed, attempt_event::Kind};
 use crate::store::Appended;
+use crate::telemetry::traces;
 use crate::upstream::budget::ReadError;
 use crate::upstream::json::{Obj, to_proto_struct};
+use tracing::Instrument;
 
 /// The routes, to merge into the gateway's HTTP listener behind the hook guard.
 pub fn routes(shared: Arc<Shared>) -> Router {
@@ -66,6 +68,19 @@ type Handled = (&'static str, Response);
 /// Reads a hook's body under the limits, handles it, and counts it in
 /// `idv_hooks_total{vendor,kind,outcome}`.
 async fn received(State(shared): State<Arc<Shared>>, kind: String, request: Request) -> Response {
+    let span = tracing::info_span!(
+        "hook",
+        otel.name = "ableid hook",
+        otel.kind = "server",
+        idv.vendor = DOMAIN,
+        idv.hook = %kind,
+        idv.attempt_id = tracing::field::Empty,
+        idv.outcome = tracing::field::Empty,
+    );
+    handle(shared, kind, request).instrument(span).await
+}
+
+async fn handle(shared: Arc<Shared>, kind: String, request: Request) -> Response {
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -87,6 +102,7 @@ async fn received(State(shared): State<Arc<Shared>>, kind: String, request: Requ
         _ => "unknown",
     };
     shared.metrics.hook(DOMAIN, label, outcome);
+    tracing::Span::current().record("idv.outcome", outcome);
     response
 }
 
@@ -122,6 +138,7 @@ fn authenticate(shared: &Shared, body: &[u8]) -> Result<Hook, Refused> {
         tracing::info!(attempt = %AttemptKey::new(VENDOR, &attempt_id), "hook with a wrong signature refused");
         return Err(refuse("unauthorized", StatusCode::UNAUTHORIZED, "wrong signature"));
     }
+    traces::attempt(&attempt_id);
     // The signature covers only the attempt id and is the same for every hook of the
     // attempt, so it is not kept: anyone who read it could forge that attempt's hooks.
     if let Some(data) = body.get_mut("data").and_then(Value::as_object_mut) {

@@ -79,6 +79,7 @@ impl AbleIdApi {
         deadline: Option<Instant>,
     ) -> Result<Ack, ApiError> {
         let client = configured(&self.shared.client, DOMAIN)?;
+        crate::telemetry::traces::attempt(attempt_id);
         let key = AttemptKey::new(VENDOR, attempt_id);
         self.shared.log.require_visible(&key, caller).await?;
         self.shared.expect_data(&key, kind).await?;
@@ -153,6 +154,7 @@ impl AbleIdService for AbleIdApi {
         let owner = &rpc.caller.name;
         let s =
             self.shared.start_once(subject, &r.transaction_id, &r.lang, &hooks, owner, rpc.deadline).await?;
+        crate::telemetry::traces::attempt(&s.attempt_id);
         Ok(Response::new(pb::StartResidentCheckResponse {
             attempt_id: s.attempt_id,
             full_url: s.full_url,
@@ -177,6 +179,7 @@ impl AbleIdService for AbleIdApi {
         let owner = &rpc.caller.name;
         let s =
             self.shared.start_once(subject, &r.transaction_id, &r.lang, &hooks, owner, rpc.deadline).await?;
+        crate::telemetry::traces::attempt(&s.attempt_id);
         Ok(Response::new(pb::StartForeignCheckResponse {
             attempt_id: s.attempt_id,
             full_url: s.full_url,

@@ -205,6 +205,7 @@ impl ApplicantService for ApplicantApi {
         let callback_url = browser_return.as_ref().map_or(r.callback_url.as_str(), |ret| ret.url.as_str());
         let created =
             baf.create_applicant(mapping::create_applicant_body(r, callback_url), rpc.deadline).await?;
+        crate::telemetry::traces::attempt(&created.applicant_id);
         self.created(&created, &r.reference_id, &rpc.caller.name).await?;
         if let Some(ret) = browser_return {
             let key = AttemptKey::new(VENDOR, &created.applicant_id);

@@ -63,6 +63,7 @@ impl Shared {
     /// Refuses, as `NOT_FOUND`, an applicant a caller limited to its own attempts did not
     /// create; other callers reach every applicant of the account.
     pub async fn check_visible(&self, caller: &Caller, applicant_id: &str) -> Result<(), ApiError> {
+        crate::telemetry::traces::attempt(applicant_id);
         if caller.own_attempts_only {
             self.log.require_visible(&AttemptKey::new(VENDOR, applicant_id), caller).await?;
         }
