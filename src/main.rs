@@ -155,6 +155,8 @@ mod simulated {
         if let Some(ableid) = given.provider::<AbleIdConfig>() {
             options.session_ttl = secs(ableid.session_ttl_secs);
         }
+        // Large photos on demand, for client tests of media by reference.
+        options.photo_bytes = env("IDV_SANDBOX_PHOTO_BYTES").and_then(|v| v.trim().parse().ok());
         let listener = tokio::net::TcpListener::bind(sandbox_addr)
             .await
             .map_err(|e| format!("sandbox listener {sandbox_addr}: {e}"))?;

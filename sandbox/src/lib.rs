@@ -95,6 +95,10 @@ pub struct Options {
     pub hook_retry_delay: Duration,
     /// Verification attempts per BAF applicant (a BAF dashboard setting, 1–5).
     pub baf_max_attempts: u32,
+    /// The size of the photo AbleID's photo hook carries: the fake face, padded after its
+    /// end-of-image marker (JPEG readers ignore what follows), for testing large photos.
+    /// `None`: the face as it is (a few KiB).
+    pub photo_bytes: Option<usize>,
 }
 
 impl Options {
@@ -108,6 +112,7 @@ impl Options {
             hook_retries: 3,
             hook_retry_delay: Duration::from_secs(5),
             baf_max_attempts: 3,
+            photo_bytes: None,
         }
     }
 }
@@ -191,6 +196,7 @@ pub async fn serve(
         options.ableid_data_hooks.clone(),
         options.session_ttl,
         deliverer,
+        options.photo_bytes,
     );
     let baf = baf::Baf::new(baf_root, options.baf_max_attempts);
     let router = Router::new()

@@ -9,8 +9,14 @@
 //! (`WatchAttemptResponse` → `AttemptEvent` → `raw`); the tests below check the bound
 //! against prost at the boundary.
 
-/// Largest hook body: the photo hook carries a base64 JPEG.
-pub const MAX_HOOK_BYTES: usize = 16 * 1024 * 1024;
+/// Largest hook body: the photo hook carries a base64 JPEG (a 24 MiB photo is 32 MiB of
+/// base64). Photos are kept by reference (`AttemptEvent.media`), so this bounds what is
+/// read, not what an event holds.
+pub const MAX_HOOK_BYTES: usize = 32 * 1024 * 1024;
+
+/// Largest `ListAttemptEvents` page, encoded: well under gRPC's default 4 MiB receive
+/// limit, so a client configured with nothing reads every page.
+pub const MAX_PAGE_BYTES: usize = 1024 * 1024;
 
 /// Deepest JSON nesting (objects and arrays) a hook may have. AbleID's deepest documented
 /// hook (`person`) is 5 levels deep.

@@ -9,13 +9,14 @@ use std::time::{Duration, SystemTime};
 
 use tokio_util::sync::CancellationToken;
 
+use super::limits::MAX_PAGE_BYTES;
 use super::state::AttemptRecord;
 use super::token::{self, TokenError, TokenKind};
 use super::{AttemptKey, NewEvent, RecordKey};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode, GATEWAY_DOMAIN};
 use crate::proto::attempts::{Attempt, AttemptEvent, AttemptState, Vendor};
-use crate::store::{Appended, EventStore, LiveStream, Record, StoreError};
+use crate::store::{Appended, EventStore, LiveStream, Record, StoreError, StoredMedia};
 use crate::telemetry::metrics::{EventLabels, Metrics};
 use tracing::Instrument;
 
@@ -240,6 +241,15 @@ impl EventLog {
         self.store.attempts_in_state(vendor, state, expiring_before).await
     }
 
+    /// A file an event of the attempt carries, or `NOT_FOUND`.
+    pub async fn media(&self, key: &AttemptKey, media_id: &str) -> Result<StoredMedia, ApiError> {
+        self.store
+            .media(key, media_id)
+            .await
+            .map_err(store_error)?
+            .ok_or_else(|| ApiError::not_found("MEDIA_NOT_FOUND", format!("no such media in attempt {key}")))
+    }
+
     /// Writes a provider record.
     pub async fn put_record(&self, record: Record) -> Result<(), ApiError> {
         self.store.put_record(record).await.map_err(store_error)
@@ -279,8 +289,18 @@ impl EventLog {
         };
         let size = if page_size == 0 { 100 } else { page_size as usize };
         let mut events = self.events(key, after, size + 1).await?;
-        let next = if events.len() > size {
-            events.truncate(size);
+        // Under the byte budget too: a page always holds at least one event.
+        let mut bytes = 0;
+        let fits = events
+            .iter()
+            .position(|e| {
+                bytes += prost::Message::encoded_len(e) + 8;
+                bytes > MAX_PAGE_BYTES
+            })
+            .map_or(events.len(), |over| over.max(1));
+        let more = events.len() > size.min(fits);
+        events.truncate(size.min(fits));
+        let next = if more {
             events.last().map(|e| token::encode(TokenKind::Page, key, e.sequence)).unwrap_or_default()
         } else {
             String::new()
@@ -305,5 +325,47 @@ impl EventLog {
                 ApiError::invalid(vec![(field.into(), "belongs to another attempt".into())])
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::attempts::{DataFailed, attempt_event::Kind};
+    use crate::store::conformance::started;
+
+    #[tokio::test]
+    async fn pages_stay_under_the_byte_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(crate::store::sqlite::SqliteStore::open(dir.path()).unwrap());
+        let settings = LogSettings {
+            retention: Duration::from_secs(3600),
+            heartbeat: Duration::from_secs(20),
+            max_watch_streams: 10,
+            max_watch_streams_per_caller: 10,
+        };
+        let log = EventLog::new(store, settings, Metrics::new(), CancellationToken::new());
+        let key = AttemptKey::new(Vendor::Ableid, "a-pages");
+        log.append(&key, started("p-0")).await.unwrap();
+        for i in 1..=10 {
+            // About 300 KiB each: three fit a page, the fourth does not.
+            let big = DataFailed { message: "x".repeat(300 * 1024), ..DataFailed::default() };
+            let event = NewEvent::new(format!("p-{i}"), Kind::DataFailed(big), crate::attempts::Effect::Keep);
+            log.append(&key, event).await.unwrap();
+        }
+        let (mut token, mut seen, mut pages) = (String::new(), 0, 0);
+        loop {
+            let (events, next) = log.events_page(&key, 1000, &token).await.unwrap();
+            let bytes: usize = events.iter().map(prost::Message::encoded_len).sum();
+            assert!(bytes <= MAX_PAGE_BYTES, "{bytes} bytes");
+            seen += events.len();
+            pages += 1;
+            if next.is_empty() {
+                break;
+            }
+            token = next;
+        }
+        assert_eq!(seen, 11);
+        assert!(pages >= 4, "{pages} pages");
     }
 }

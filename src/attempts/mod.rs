@@ -22,7 +22,7 @@ use std::fmt;
 
 use sha2::{Digest, Sha256};
 
-use crate::proto::attempts::{AttemptState, Vendor, attempt_event::Kind};
+use crate::proto::attempts::{AttemptState, Media, Vendor, attempt_event::Kind};
 
 /// Names one attempt: a vendor and the vendor's id for it (an AbleID `attemptId`, a BAF
 /// `applicantId`).
@@ -89,12 +89,47 @@ pub struct NewEvent {
     /// append is refused when the record is absent or expired (an AbleID data hook needs
     /// an outstanding data request).
     pub consumes: Option<RecordKey>,
+    /// Files the event carries by reference, stored with it in the same transaction.
+    pub media: Vec<NewMedia>,
+}
+
+/// A file an event carries by reference: its description (on the event) and its bytes
+/// (stored once, downloaded on demand).
+#[derive(Clone, PartialEq)]
+pub struct NewMedia {
+    /// The reference the event carries.
+    pub media: Media,
+    /// The bytes.
+    pub bytes: bytes::Bytes,
+}
+
+impl NewMedia {
+    /// A file standing for `field` of its event; its id is the first 128 bits of its
+    /// SHA-256, so the same bytes are stored once per attempt.
+    pub fn new(field: &str, content_type: &str, bytes: bytes::Bytes) -> Self {
+        let sha256 = hex::encode(Sha256::digest(&bytes));
+        let media = Media {
+            media_id: sha256[..32].to_owned(),
+            field: field.to_owned(),
+            content_type: content_type.to_owned(),
+            size_bytes: bytes.len() as i64,
+            sha256,
+        };
+        Self { media, bytes }
+    }
+}
+
+impl fmt::Debug for NewMedia {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The bytes are personal data (a face): only the reference is printed.
+        f.debug_struct("NewMedia").field("media_id", &self.media.media_id).finish_non_exhaustive()
+    }
 }
 
 impl NewEvent {
     /// An event with no owner and no consumed record.
     pub fn new(event_id: String, kind: Kind, effect: Effect) -> Self {
-        Self { event_id, kind, raw: None, effect, owner: None, consumes: None }
+        Self { event_id, kind, raw: None, effect, owner: None, consumes: None, media: Vec::new() }
     }
 }
 

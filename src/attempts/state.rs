@@ -98,6 +98,7 @@ pub fn project(
         attempt_state: state as i32,
         kind: Some(event.kind),
         raw: event.raw,
+        media: event.media.into_iter().map(|m| m.media).collect(),
     };
     Ok(Projected { record, event: stored })
 }

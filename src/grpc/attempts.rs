@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 
-use super::accept_with;
+use futures_util::StreamExt;
+
+use super::{ChunkStream, accept_with, chunked};
 use crate::attempts::log::{EventLog, not_found};
 use crate::attempts::watch::{WatchStream, watch};
 use crate::attempts::{AttemptKey, vendor_from_name};
@@ -15,6 +17,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::proto::attempts::{self as pb, Attempt, Vendor, attempt_service_server::AttemptService};
 use crate::providers::Providers;
+use crate::upstream::http::Media;
 use crate::validate::{self, Violations};
 
 /// The attempts service.
@@ -96,6 +99,33 @@ impl AttemptService for AttemptsApi {
         let r = &rpc.message;
         let (events, next_page_token) = self.log.events_page(&key, r.page_size, &r.page_token).await?;
         Ok(Response::new(pb::ListAttemptEventsResponse { events, next_page_token }))
+    }
+
+    type DownloadAttemptMediaStream = ChunkStream<pb::DownloadAttemptMediaResponse>;
+
+    async fn download_attempt_media(
+        &self,
+        request: Request<pb::DownloadAttemptMediaRequest>,
+    ) -> Result<Response<Self::DownloadAttemptMediaStream>, Status> {
+        let mut attempt = None;
+        let rpc = accept_with(request, |r, v| {
+            attempt = Some(key(v, r.attempt.as_ref().map(|a| (a.field_name(), a.value()))));
+            let id = &r.media_id;
+            if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+                v.add("media_id", "must be a Media.media_id (32 hexadecimal digits)");
+            }
+        })?;
+        let key = attempt.unwrap_or_else(|| AttemptKey::new(Vendor::Unspecified, ""));
+        self.get(&key, &rpc.caller).await?;
+        let stored = self.log.media(&key, &rpc.message.media_id).await?;
+        let media = Media {
+            content_type: stored.content_type,
+            content_length: Some(stored.bytes.len() as u64),
+            body: futures_util::stream::iter([Ok(stored.bytes)]).boxed(),
+        };
+        Ok(Response::new(chunked(media, |chunk, content_type, content_length| {
+            pb::DownloadAttemptMediaResponse { chunk: chunk.to_vec(), content_type, content_length }
+        })))
     }
 
     type WatchAttemptStream = WatchStream;

@@ -18,7 +18,7 @@ use futures_util::StreamExt;
 
 use super::{Appended, EventStore, Live, Record};
 use crate::attempts::state::Refusal;
-use crate::attempts::{AttemptKey, Effect, NewEvent, Outcome, RecordKey};
+use crate::attempts::{AttemptKey, Effect, NewEvent, NewMedia, Outcome, RecordKey};
 use crate::proto::attempts::{
     AttemptState, Completed, DataFailed, DataKind, Started, Vendor, attempt_event::Kind,
 };
@@ -77,6 +77,7 @@ pub async fn run(store: Arc<dyn EventStore>) {
     a_consumed_record_is_needed_and_used_up(&*store).await;
     expiring_attempts_are_found(&*store).await;
     leases_have_one_holder_until_they_expire(&*store).await;
+    media_is_stored_with_its_event_once(&*store).await;
     store.check().await.expect("a fresh store is healthy");
     purge_removes_old_attempts_with_their_events_and_records(&*store).await;
 }
@@ -389,6 +390,35 @@ async fn leases_have_one_holder_until_they_expire(store: &dyn EventStore) {
     assert!(!store.lease("test.lease", "a", short).await.expect("lease"), "only the holder releases");
     store.release("test.lease", "b").await.expect("release");
     assert!(store.lease("test.lease", "a", short).await.expect("lease"), "released: free again");
+}
+
+async fn media_is_stored_with_its_event_once(store: &dyn EventStore) {
+    let key = key("media");
+    stored(&store.append(&key, started("media-1")).await.expect("append"));
+    let photo = bytes::Bytes::from(vec![7u8; 300_000]);
+    let file = NewMedia::new("photo.photo", "image/jpeg", photo.clone());
+    let id = file.media.media_id.clone();
+    let mut event = note("media-2");
+    event.media = vec![file.clone()];
+    let Appended::Stored(appended) = store.append(&key, event.clone()).await.expect("append") else {
+        panic!("stored");
+    };
+    assert_eq!(appended.media.len(), 1);
+    assert_eq!((appended.media[0].media_id.as_str(), appended.media[0].size_bytes), (id.as_str(), 300_000));
+    // The same bytes on another event are one file.
+    let mut again = note("media-3");
+    again.media = vec![file];
+    stored(&store.append(&key, again).await.expect("append"));
+    assert!(matches!(store.append(&key, event).await.expect("append"), Appended::Duplicate(_)));
+    let read = store.media(&key, &id).await.expect("read").expect("stored");
+    assert_eq!((read.content_type.as_str(), read.bytes), ("image/jpeg", photo));
+    let listed = store.events(&key, 1, 10).await.expect("events");
+    assert!(listed[0].media.iter().any(|m| m.media_id == id), "the event keeps the reference");
+    assert!(store.media(&key, "no-such-media").await.expect("read").is_none());
+    assert!(
+        store.media(&self::key("other"), &id).await.expect("read").is_none(),
+        "media belongs to its attempt"
+    );
 }
 
 async fn purge_removes_old_attempts_with_their_events_and_records(store: &dyn EventStore) {

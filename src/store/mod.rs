@@ -142,4 +142,22 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
     /// Checks that the store can serve: for readiness and health. Cheap enough to call
     /// every few seconds.
     async fn check(&self) -> Result<(), StoreError>;
+
+    /// A file an event of the attempt carries by reference ([`NewEvent::media`]).
+    async fn media(&self, key: &AttemptKey, media_id: &str) -> Result<Option<StoredMedia>, StoreError>;
+}
+
+/// A file's bytes, as stored.
+#[derive(Clone, PartialEq)]
+pub struct StoredMedia {
+    /// MIME type.
+    pub content_type: String,
+    /// The bytes.
+    pub bytes: bytes::Bytes,
+}
+
+impl std::fmt::Debug for StoredMedia {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredMedia").field("size", &self.bytes.len()).finish_non_exhaustive()
+    }
 }

@@ -19,7 +19,7 @@ use tokio::sync::broadcast;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
-use super::{Appended, EventStore, Live, LiveStream, Record, StoreError};
+use super::{Appended, EventStore, Live, LiveStream, Record, StoreError, StoredMedia};
 use crate::attempts::state::{AttemptRecord, project};
 use crate::attempts::{AttemptKey, NewEvent, RecordKey, is_terminal, vendor_from_name, vendor_name};
 use crate::proto::attempts::{Attempt, AttemptEvent, AttemptState, Vendor};
@@ -93,6 +93,16 @@ const MIGRATIONS: &[&str] = &[
         holder TEXT NOT NULL,
         expires_ms INTEGER NOT NULL
     ) WITHOUT ROWID;
+    ",
+    // Files events carry by reference, stored once per attempt.
+    "
+    CREATE TABLE media (
+        attempt INTEGER NOT NULL REFERENCES attempts (id) ON DELETE CASCADE,
+        media_id TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        bytes BLOB NOT NULL,
+        UNIQUE (attempt, media_id)
+    );
     ",
 ];
 
@@ -275,6 +285,8 @@ fn append_in(
         Some((id, record)) => (Some(id), Some(record)),
         None => (None, None),
     };
+    // The bytes stay here; the event keeps only their references.
+    let files = event.media.clone();
     let projected = match project(key, current.as_ref(), event, timestamp(now_ms)) {
         Ok(projected) => projected,
         Err(refusal) => return Ok(Appended::Refused(refusal)),
@@ -330,6 +342,12 @@ fn append_in(
         "INSERT INTO events (attempt, sequence, event_id, body) VALUES (?1, ?2, ?3, ?4)",
         params![row_id, stored.sequence, stored.event_id, stored.encode_to_vec()],
     )?;
+    for file in &files {
+        tx.execute(
+            "INSERT OR IGNORE INTO media (attempt, media_id, content_type, bytes) VALUES (?1, ?2, ?3, ?4)",
+            params![row_id, file.media.media_id, file.media.content_type, file.bytes.as_ref()],
+        )?;
+    }
     Ok(Appended::Stored(Arc::new(stored)))
 }
 
@@ -541,6 +559,21 @@ impl EventStore for SqliteStore {
             c.execute("DELETE FROM leases WHERE name = ?1 AND holder = ?2", params![name, holder])
                 .map_err(fail)?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn media(&self, key: &AttemptKey, media_id: &str) -> Result<Option<StoredMedia>, StoreError> {
+        let (key, media_id) = (key.clone(), media_id.to_owned());
+        Self::with(&self.reader, move |c| {
+            c.query_row(
+                "SELECT m.content_type, m.bytes FROM media m JOIN attempts a ON a.id = m.attempt
+                 WHERE a.vendor = ?1 AND a.vendor_id = ?2 AND m.media_id = ?3",
+                params![key.vendor_name(), key.id, media_id],
+                |row| Ok(StoredMedia { content_type: row.get(0)?, bytes: row.get::<_, Vec<u8>>(1)?.into() }),
+            )
+            .optional()
+            .map_err(fail)
         })
         .await
     }

@@ -118,6 +118,25 @@ async fn start_session(
         .into_inner()
 }
 
+/// The bytes of a media file of an attempt, downloaded in chunks.
+async fn download(gateway: &TestGateway, attempt_id: &str, media_id: &str) -> Vec<u8> {
+    let mut stream = client(gateway)
+        .download_attempt_media(pb::DownloadAttemptMediaRequest {
+            attempt: Some(pb::download_attempt_media_request::Attempt::AbleidAttemptId(attempt_id.into())),
+            media_id: media_id.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.unwrap();
+        assert!(chunk.chunk.len() <= 64 * 1024);
+        bytes.extend(chunk.chunk);
+    }
+    bytes
+}
+
 /// Asks for data of `kind` through the gateway, so that one data hook of that kind is
 /// awaited for the attempt.
 async fn request(fake: &FakeVendors, attempt_id: &str, kind: &str) {
@@ -209,10 +228,16 @@ async fn every_hook_kind_reaches_a_watcher() {
     assert_eq!(p.passport_type(), ableid_pb::PassportType::IdmsRecvMvdIdcardCitizen);
     let (event, _) = next_event(&mut stream).await;
     let Some(Kind::Photo(photo)) = &event.kind else { panic!("{event:?}") };
+    // The photo travels by reference: the event names it, the bytes are downloaded.
+    assert_eq!((photo.crc.as_str(), photo.photo.len()), ("12345", 0));
+    let media = &event.media[0];
     assert_eq!(
-        (photo.crc.as_str(), photo.photo.as_slice()),
-        ("12345", &[0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10][..])
+        (media.field.as_str(), media.content_type.as_str(), media.size_bytes),
+        ("photo.photo", "image/jpeg", 6)
     );
+    assert_eq!(download(gateway, "att-kinds", &media.media_id).await, [0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]);
+    let raw = format!("{:?}", event.raw);
+    assert!(raw.contains(&format!("media:{}", media.media_id)) && !raw.contains("/9j/4AAQ"), "stored once");
     let (event, _) = next_event(&mut stream).await;
     let Some(Kind::Registration(address)) = &event.kind else { panic!("{event:?}") };
     assert_eq!((address.country_id, address.cadastre.as_deref()), (Some(182), None));
@@ -624,4 +649,50 @@ async fn baf_changes_are_observed_and_the_browser_return_is_recorded() {
     assert_eq!(last.attempt_state(), AttemptState::Succeeded);
     let Some(Kind::BafStatusChanged(change)) = &last.kind else { panic!() };
     assert_eq!((change.status(), change.completed), (baf_pb::ApplicantStatus::Success, true));
+}
+
+/// Two 12 MiB photos: a client with gRPC's default 4 MiB receive limit watches the attempt
+/// and pages its events, and downloads the photos intact.
+#[tokio::test]
+async fn an_attempt_with_large_photos_fits_any_default_client() {
+    use sha2::Digest;
+    let fake = gateway_with_sessions(|_| {}).await;
+    start_session(&fake, "att-big", "tx-big").await;
+    let mut photos = Vec::new();
+    for n in 0..2u8 {
+        let photo: Vec<u8> = (0..12 * 1024 * 1024).map(|i| (i % 251) as u8 ^ n).collect();
+        request(&fake, "att-big", "photo").await;
+        let encoded = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &photo);
+        let hook = data_hook("att-big", json!({"crc": n.to_string(), "photo": encoded}));
+        assert_eq!(post_hook(&fake.gateway, "/hooks/ableid/photo", &hook).await, 200);
+        photos.push(photo);
+    }
+    // The clients below keep tonic's default limits (4 MiB).
+    let mut stream = watch(&mut client(&fake.gateway), "att-big", "", true).await.unwrap();
+    next(&mut stream).await; // snapshot
+    let (started, _) = next_event(&mut stream).await;
+    assert_eq!(kind(&started), "started");
+    let mut refs = Vec::new();
+    for _ in 0..2 {
+        let (event, _) = next_event(&mut stream).await;
+        assert_eq!(kind(&event), "photo");
+        refs.push(event.media[0].clone());
+    }
+    let page = client(&fake.gateway)
+        .list_attempt_events(pb::ListAttemptEventsRequest {
+            attempt: Some(pb::list_attempt_events_request::Attempt::AbleidAttemptId("att-big".into())),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(page.events.len(), 3);
+    for (media, photo) in refs.iter().zip(&photos) {
+        assert_eq!(media.size_bytes, photo.len() as i64);
+        assert_eq!(media.sha256, hex::encode(sha2::Sha256::digest(photo)));
+        assert!(
+            download(&fake.gateway, "att-big", &media.media_id).await == *photo,
+            "the photo arrives intact"
+        );
+    }
 }

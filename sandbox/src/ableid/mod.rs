@@ -42,6 +42,8 @@ pub(crate) struct AbleId {
     data_hooks: Url,
     sessions: state::Sessions,
     hooks: Deliverer,
+    /// The JPEG the photo hook carries.
+    photo: Vec<u8>,
 }
 
 impl std::fmt::Debug for AbleId {
@@ -57,8 +59,18 @@ impl std::fmt::Debug for AbleId {
 impl AbleId {
     /// A project at `base` whose sessions live `ttl` and whose data hooks are under
     /// `data_hooks`.
-    pub(crate) fn new(base: Url, data_hooks: Url, ttl: Duration, hooks: Deliverer) -> Self {
-        Self { base, data_hooks, sessions: state::Sessions::new(ttl), hooks }
+    pub(crate) fn new(
+        base: Url,
+        data_hooks: Url,
+        ttl: Duration,
+        hooks: Deliverer,
+        photo_bytes: Option<usize>,
+    ) -> Self {
+        let mut photo = crate::fake::FACE_JPEG.to_vec();
+        if let Some(size) = photo_bytes {
+            photo.resize(size.max(photo.len()), 0);
+        }
+        Self { base, data_hooks, sessions: state::Sessions::new(ttl), hooks, photo }
     }
 
     /// The page a session's person opens: the `fullUrl`.

@@ -63,10 +63,17 @@ pub(super) fn completion_hook(
 
 /// A data hook's whole body: the envelope and `which` payload about `who`. A foreigner
 /// has no registration: that hook carries 10205 instead of data.
-pub(super) fn data_hook(which: Data, attempt_id: &str, hash: &str, lang: Lang, who: &Identity) -> Value {
+pub(super) fn data_hook(
+    which: Data,
+    attempt_id: &str,
+    hash: &str,
+    lang: Lang,
+    who: &Identity,
+    jpeg: &[u8],
+) -> Value {
     let payload = match which {
         Data::Passport => passport(attempt_id, who),
-        Data::Photo => photo(fake::FACE_JPEG),
+        Data::Photo => photo(jpeg),
         Data::Registration if who.foreign => {
             let failure = Failure::RegistrationNotFound;
             return json!({
@@ -283,7 +290,7 @@ mod tests {
     #[test]
     fn data_hooks_have_the_documented_fields() {
         let who = resident();
-        let envelope = data_hook(Data::Passport, "att", "H", Lang::Ru, &who);
+        let envelope = data_hook(Data::Passport, "att", "H", Lang::Ru, &who, fake::FACE_JPEG);
         assert_eq!(keys(&envelope), documented("statusCode type message data"));
         assert_eq!(keys(&envelope["data"]), documented("attemptId hash lang data"));
         assert_eq!(envelope["data"]["lang"], "ru");
@@ -303,13 +310,13 @@ mod tests {
         assert_eq!(passport["passportType"], "IDMS_RECV_MVD_IDCARD_CITIZEN");
 
         // "registration".
-        let registration = data_hook(Data::Registration, "att", "H", Lang::Ru, &who);
+        let registration = data_hook(Data::Registration, "att", "H", Lang::Ru, &who, fake::FACE_JPEG);
         let registration_fields = "address cadastre country countryId region regionId district districtId \
              maxala maxalaId street streetId";
         assert_eq!(keys(&registration["data"]["data"]), documented(registration_fields));
 
         // "person".
-        let person = data_hook(Data::Person, "att", "H", Lang::Ru, &who);
+        let person = data_hook(Data::Person, "att", "H", Lang::Ru, &who, fake::FACE_JPEG);
         let person = &person["data"]["data"];
         assert_eq!(keys(person), documented("person registration"));
         assert_eq!(
@@ -334,7 +341,7 @@ mod tests {
         );
 
         // "photo": `{crc, photo}` with `photo` a base64 JPEG.
-        let photo = data_hook(Data::Photo, "att", "H", Lang::Ru, &who);
+        let photo = data_hook(Data::Photo, "att", "H", Lang::Ru, &who, fake::FACE_JPEG);
         let photo = &photo["data"]["data"];
         assert_eq!(keys(photo), documented("crc photo"));
         let jpeg = encoding::decode(photo["photo"].as_str().unwrap()).unwrap();
@@ -345,13 +352,13 @@ mod tests {
     #[test]
     fn foreigners_have_no_registration() {
         let who = Identity::foreigner("FA1234567");
-        let hook = data_hook(Data::Registration, "att", "H", Lang::En, &who);
+        let hook = data_hook(Data::Registration, "att", "H", Lang::En, &who, fake::FACE_JPEG);
         assert_eq!(
             (hook["statusCode"].as_i64(), hook["type"].as_str()),
             (Some(10205), Some("FACE_REGISTRATION_NOT_FOUND"))
         );
         assert_eq!(hook["data"], json!({"attemptId": "att", "hash": "H"}));
-        let person = data_hook(Data::Person, "att", "H", Lang::En, &who);
+        let person = data_hook(Data::Person, "att", "H", Lang::En, &who, fake::FACE_JPEG);
         assert_eq!(person["data"]["data"]["person"]["document"], "FA1234567");
         assert_eq!(person["data"]["data"]["person"]["passportType"], "IDMS_RECV_MVD_IDCARD_FOREIGN");
         assert_eq!(person["data"]["data"]["registration"]["permanentRegistration"], Value::Null);

@@ -27,7 +27,7 @@ use serde_json::Value;
 use super::sessions::data_request;
 use super::{DOMAIN, Shared, VENDOR, mapping};
 use crate::attempts::limits::{MAX_HOOK_BYTES, check_json_depth};
-use crate::attempts::{AttemptKey, Effect, NewEvent, Outcome, event_id};
+use crate::attempts::{AttemptKey, Effect, NewEvent, NewMedia, Outcome, event_id};
 use crate::proto::attempts::{AttemptState, Completed, DataFailed, DataKind, Failed, attempt_event::Kind};
 use crate::store::Appended;
 use crate::telemetry::traces;
@@ -232,6 +232,8 @@ async fn data(shared: &Shared, kind: &str, body: &[u8]) -> Handled {
         Err((outcome, status, message)) => return (outcome, answer(status, message)),
     };
     let (status_code, r#type, message) = envelope(&hook.body);
+    let mut hook = hook;
+    let mut media = Vec::new();
     let (name, event) = if is_success(status_code, &r#type) {
         let payload = Obj::of(&hook.body).obj("data").obj("data");
         let event = match data_kind {
@@ -239,7 +241,17 @@ async fn data(shared: &Shared, kind: &str, body: &[u8]) -> Handled {
             DataKind::Registration => Kind::Registration(mapping::address(payload)),
             DataKind::Person => Kind::Person(mapping::person(payload)),
             DataKind::Photo | DataKind::Unspecified => match mapping::photo(payload) {
-                Ok(photo) => Kind::Photo(photo),
+                Ok(mut photo) => {
+                    // The photo travels by reference: stored once, downloaded on demand,
+                    // so the event stays small for every client.
+                    let file =
+                        NewMedia::new("photo.photo", "image/jpeg", std::mem::take(&mut photo.photo).into());
+                    if let Some(inner) = hook.body.pointer_mut("/data/data/photo") {
+                        *inner = Value::String(format!("media:{}", file.media.media_id));
+                    }
+                    media.push(file);
+                    Kind::Photo(photo)
+                }
                 Err(_) => {
                     return ("bad_request", answer(StatusCode::BAD_REQUEST, "data.data.photo is not base64"));
                 }
@@ -253,6 +265,7 @@ async fn data(shared: &Shared, kind: &str, body: &[u8]) -> Handled {
     let event = NewEvent {
         raw: hook.body.as_object().map(to_proto_struct),
         consumes: Some(data_request(&hook.key, data_kind)),
+        media,
         ..NewEvent::new(event_id(&hook.key, name, &hook.canonical), event, Effect::Keep)
     };
     store(shared, &hook.key, event).await
