@@ -7,11 +7,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod ableid;
+mod auth_tls;
 mod b2core;
 mod baf;
 mod harness;
 mod operability;
 mod process;
+mod public_http;
 mod sandbox;
 mod server;
+mod sockets;
 mod watch;
