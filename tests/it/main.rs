@@ -17,4 +17,5 @@ mod public_http;
 mod sandbox;
 mod server;
 mod sockets;
+mod trust;
 mod watch;
