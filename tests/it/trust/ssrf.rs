@@ -4,9 +4,13 @@
 //! AbleID as the gateway read them.
 
 use idv_gateway::proto::ableid as pb;
+use serde_json::json;
 use tonic::Code;
 
-use crate::harness::{FakeVendors, error_parts};
+use crate::harness::{FakeVendors, error_parts, json_body};
+
+const STARTED: &str = r#"{"statusCode":200,"type":"SUCCESS","message":"ok",
+    "data":{"attemptId":"att-ssrf","fullUrl":"https://ableid.test/att-ssrf","lang":"ru"}}"#;
 
 fn resident(hooks: Vec<String>) -> pb::StartResidentCheckRequest {
     pb::StartResidentCheckRequest {
@@ -65,4 +69,29 @@ async fn more_spellings_of_private_targets_are_refused() {
         assert!(!error.message.contains(hook), "the refusal does not echo the value: {}", error.message);
     }
     assert!(fake.requests().await.is_empty(), "no hook reached AbleID");
+}
+
+/// A backslash is a path separator to the gateway's (WHATWG) parser, but some parsers read
+/// `public\@private` as user info before the private host. AbleID must get the URL the
+/// gateway checked, in the form every parser reads the same way.
+#[tokio::test]
+async fn hooks_reach_ableid_as_the_gateway_read_them() {
+    let fake = caller_hooks_on().await;
+    fake.reply("POST", "/ableid/check/start/second", 201, serde_json::from_str(STARTED).unwrap()).await;
+    let hooks = vec![
+        "https://93.184.215.14\\@127.0.0.1/x".to_owned(),
+        "HTTPS://93.184.215.14:443/a/../kyc".to_owned(),
+        " https://93.184.215.14/\tkyc".to_owned(),
+    ];
+    fake.gateway.ableid().start_resident_check(resident(hooks)).await.unwrap();
+    let sent = json_body(&fake.only_request().await);
+    assert_eq!(
+        sent["hooks"],
+        json!([
+            "https://93.184.215.14/@127.0.0.1/x",
+            "https://93.184.215.14/kyc",
+            "https://93.184.215.14/kyc",
+            "https://idv.example.com/hooks/ableid/complete"
+        ])
+    );
 }
