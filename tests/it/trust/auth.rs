@@ -534,3 +534,39 @@ async fn the_log_names_the_caller_and_never_the_key() {
         assert!(!logs.contains(secret), "the log shows a key or its digest:\n{logs}");
     }
 }
+
+/// A `transaction_id` makes a start idempotent for the caller who sent it; another caller
+/// limited to its own attempts that happens on (or guesses) the same id must not be handed
+/// the first caller's session, whose URL is the person's verification page.
+#[tokio::test]
+async fn a_transaction_id_never_hands_one_callers_session_to_another() {
+    let fake = FakeVendors::start_with(|config| {
+        config.auth.api_keys =
+            vec![key("tenant-a", TENANT_A, &[], true), key("tenant-b", TENANT_B, &[], true)]
+    })
+    .await;
+    for (attempt, times) in [("att-of-a", Some(1)), ("att-of-b", None)] {
+        let body = json!({"statusCode": 200, "type": "SUCCESS", "message": "ok",
+            "data": {"attemptId": attempt, "fullUrl": format!("https://ableid.test/{attempt}"), "lang": "ru"}});
+        let mock = wiremock::Mock::given(wiremock::matchers::path("/ableid/check/start/second"))
+            .respond_with(wiremock::ResponseTemplate::new(201).set_body_json(body));
+        match times {
+            Some(n) => mock.up_to_n_times(n).mount(&fake.server).await,
+            None => mock.mount(&fake.server).await,
+        }
+    }
+    let gateway = &fake.gateway;
+    let a = ableid(gateway, Some(TENANT_A)).start_resident_check(resident("order-7")).await.unwrap();
+    assert_eq!(a.into_inner().attempt_id, "att-of-a");
+
+    let b = ableid(gateway, Some(TENANT_B)).start_resident_check(resident("order-7")).await.unwrap();
+    let b = b.into_inner();
+    assert_ne!(b.full_url, "https://ableid.test/att-of-a", "B was handed A's session");
+    assert_eq!(b.attempt_id, "att-of-b");
+    assert!(attempts(&gateway.channel, Some(TENANT_B)).get_attempt(get_attempt("att-of-b")).await.is_ok());
+
+    // Each caller's retry still gets its own session back without a vendor call.
+    let again = ableid(gateway, Some(TENANT_A)).start_resident_check(resident("order-7")).await.unwrap();
+    assert_eq!(again.into_inner().attempt_id, "att-of-a");
+    assert_eq!(fake.requests().await.len(), 2, "one vendor call per caller");
+}
