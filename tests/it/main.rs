@@ -13,6 +13,7 @@ mod baf;
 mod harness;
 mod operability;
 mod process;
+mod properties;
 mod public_http;
 mod sandbox;
 mod server;
