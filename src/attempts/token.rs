@@ -72,7 +72,8 @@ pub fn decode(
     if hash != attempt_hash(key) {
         return Err(TokenError::OtherAttempt);
     }
-    let issued = UNIX_EPOCH + Duration::from_secs(issued);
+    // `+` panics past what `SystemTime` can hold; no token the gateway issued is there.
+    let issued = UNIX_EPOCH.checked_add(Duration::from_secs(issued)).ok_or(TokenError::Malformed)?;
     if SystemTime::now().duration_since(issued).is_ok_and(|age| age > retention) {
         return Err(TokenError::Expired);
     }
@@ -104,5 +105,12 @@ mod tests {
         assert_eq!(decode(TokenKind::Resume, &key, "not a token", DAY), Err(TokenError::Malformed));
         let old = URL_SAFE_NO_PAD.encode(format!("r1.{}.7.1000", attempt_hash(&key)));
         assert_eq!(decode(TokenKind::Resume, &key, &old, DAY), Err(TokenError::Expired));
+    }
+
+    #[test]
+    fn an_issue_time_past_the_clocks_range_is_malformed_not_a_panic() {
+        let key = AttemptKey::new(Vendor::Ableid, "a1");
+        let far = URL_SAFE_NO_PAD.encode(format!("r1.{}.7.{}", attempt_hash(&key), u64::MAX));
+        assert_eq!(decode(TokenKind::Resume, &key, &far, DAY), Err(TokenError::Malformed));
     }
 }

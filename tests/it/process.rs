@@ -12,21 +12,21 @@ use serde_json::json;
 
 use crate::harness::{PROJECT_ID, SECRET};
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// A gateway process with its ports; killed when dropped, so a failing test leaves no
 /// process behind.
-struct Process {
-    child: Child,
-    grpc: u16,
-    http: u16,
+pub(crate) struct Process {
+    pub(crate) child: Child,
+    pub(crate) grpc: u16,
+    pub(crate) http: u16,
 }
 
 impl Process {
     /// SIGKILL: no shutdown code runs.
-    fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -43,7 +43,7 @@ async fn spawn(data_dir: &Path) -> Process {
 }
 
 /// Starts the gateway binary, changing its command first, and waits until it listens.
-async fn spawn_with(data_dir: &Path, adjust: impl FnOnce(&mut Command)) -> Process {
+pub(crate) async fn spawn_with(data_dir: &Path, adjust: impl FnOnce(&mut Command)) -> Process {
     let (grpc, http) = (free_port(), free_port());
     let mut command = gateway_command(data_dir, grpc, http);
     adjust(&mut command);
@@ -62,7 +62,7 @@ async fn spawn_with(data_dir: &Path, adjust: impl FnOnce(&mut Command)) -> Proce
     panic!("the gateway did not start listening");
 }
 
-fn gateway_command(data_dir: &Path, grpc: u16, http: u16) -> Command {
+pub(crate) fn gateway_command(data_dir: &Path, grpc: u16, http: u16) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_idv-gateway"));
     command
         .arg("serve")
@@ -78,7 +78,7 @@ fn gateway_command(data_dir: &Path, grpc: u16, http: u16) -> Command {
     command
 }
 
-async fn connect(process: &Process) -> tonic::transport::Channel {
+pub(crate) async fn connect(process: &Process) -> tonic::transport::Channel {
     tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{}", process.grpc))
         .unwrap()
         .connect()

@@ -16,38 +16,38 @@ use tonic::transport::Channel;
 
 use crate::harness::{FakeVendors, PROJECT_ID, SECRET, TestGateway, error_parts, next_event, next_message};
 
-type Client = pb::attempt_service_client::AttemptServiceClient<Channel>;
+pub(crate) type Client = pb::attempt_service_client::AttemptServiceClient<Channel>;
 type Stream = crate::harness::WatchStream;
 
 const WAIT: Duration = crate::harness::WATCH_WAIT;
 
-fn client(gateway: &TestGateway) -> Client {
+pub(crate) fn client(gateway: &TestGateway) -> Client {
     Client::new(gateway.channel.clone())
 }
 
-fn sign(attempt_id: &str) -> String {
+pub(crate) fn sign(attempt_id: &str) -> String {
     hook_signature(PROJECT_ID, &SECRET.into(), attempt_id)
 }
 
 /// Posts a hook to the gateway and returns the HTTP status.
-async fn post_hook(gateway: &TestGateway, path: &str, body: &Value) -> u16 {
+pub(crate) async fn post_hook(gateway: &TestGateway, path: &str, body: &Value) -> u16 {
     let response =
         reqwest::Client::new().post(gateway.http_url(path)).json(body).send().await.expect("hook delivered");
     response.status().as_u16()
 }
 
-fn completion(attempt_id: &str) -> Value {
+pub(crate) fn completion(attempt_id: &str) -> Value {
     json!({"statusCode": 200, "type": "SUCCESS", "message": "ok",
         "data": {"redirect": "https://shop.example.com/done", "attemptId": attempt_id, "hash": sign(attempt_id),
             "transactionId": "tx-1"}})
 }
 
-fn data_hook(attempt_id: &str, payload: Value) -> Value {
+pub(crate) fn data_hook(attempt_id: &str, payload: Value) -> Value {
     json!({"statusCode": 200, "type": "SUCCESS", "message": "ok",
         "data": {"attemptId": attempt_id, "hash": sign(attempt_id), "lang": "ru", "data": payload}})
 }
 
-async fn watch(
+pub(crate) async fn watch(
     client: &mut Client,
     attempt_id: &str,
     token: &str,
@@ -62,12 +62,12 @@ async fn watch(
 }
 
 /// The next message that is not a heartbeat.
-async fn next(stream: &mut Stream) -> Option<pb::WatchAttemptResponse> {
+pub(crate) async fn next(stream: &mut Stream) -> Option<pb::WatchAttemptResponse> {
     next_message(stream).await
 }
 
 /// Reads until the stream ends with OK; returns the events on the way.
-async fn rest(stream: &mut Stream) -> Vec<pb::AttemptEvent> {
+pub(crate) async fn rest(stream: &mut Stream) -> Vec<pb::AttemptEvent> {
     let mut events = Vec::new();
     while let Some(message) = next(stream).await {
         if let Some(watch_attempt_response::Kind::Event(event)) = message.kind {
@@ -77,12 +77,14 @@ async fn rest(stream: &mut Stream) -> Vec<pb::AttemptEvent> {
     events
 }
 
-fn kind(event: &pb::AttemptEvent) -> &'static str {
+pub(crate) fn kind(event: &pb::AttemptEvent) -> &'static str {
     event.kind.as_ref().expect("kind").field_name()
 }
 
 /// A gateway whose fake AbleID starts sessions with the given ids, one per start call.
-async fn gateway_with_sessions(adjust: impl FnOnce(&mut idv_gateway::config::Config)) -> FakeVendors {
+pub(crate) async fn gateway_with_sessions(
+    adjust: impl FnOnce(&mut idv_gateway::config::Config),
+) -> FakeVendors {
     FakeVendors::start_with(|config| {
         config.server.heartbeat_secs = 1;
         adjust(config);
@@ -90,7 +92,7 @@ async fn gateway_with_sessions(adjust: impl FnOnce(&mut idv_gateway::config::Con
     .await
 }
 
-async fn start_session(
+pub(crate) async fn start_session(
     fake: &FakeVendors,
     attempt_id: &str,
     transaction_id: &str,
@@ -139,7 +141,7 @@ async fn download(gateway: &TestGateway, attempt_id: &str, media_id: &str) -> Ve
 
 /// Asks for data of `kind` through the gateway, so that one data hook of that kind is
 /// awaited for the attempt.
-async fn request(fake: &FakeVendors, attempt_id: &str, kind: &str) {
+pub(crate) async fn request(fake: &FakeVendors, attempt_id: &str, kind: &str) {
     let ok = json!({"statusCode": 200, "type": "SUCCESS", "message": "ok", "data": null});
     let mut client = fake.gateway.ableid();
     let attempt_id = attempt_id.to_owned();

@@ -46,10 +46,17 @@ impl AbleIdApi {
         if caller.len() > MAX_HOOKS {
             v.add("hooks", format!("at most {MAX_HOOKS} hooks"));
         }
-        for (i, hook) in caller.iter().enumerate() {
-            outbound::check_syntax(v, &format!("hooks[{i}]"), hook, &self.shared.hook_policy);
-        }
-        let mut hooks = caller.to_vec();
+        // AbleID gets each hook as the check read it, re-serialized: a raw string that another
+        // URL parser reads differently (`https://public\@127.0.0.1/` is a path to this one and
+        // user info before a loopback host to some) must not reach a host never checked.
+        let mut hooks: Vec<String> = caller
+            .iter()
+            .enumerate()
+            .map(|(i, hook)| {
+                outbound::check_syntax(v, &format!("hooks[{i}]"), hook, &self.shared.hook_policy)
+                    .map_or_else(|| hook.clone(), String::from)
+            })
+            .collect();
         hooks.extend(self.shared.own_hook.clone());
         if hooks.is_empty() {
             v.add("hooks", "at least one hook is required: the gateway has no public_url of its own");

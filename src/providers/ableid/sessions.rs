@@ -2,11 +2,12 @@
 //!
 //! AbleID documents `transactionId` as unique per session but does not refuse a repeat:
 //! a caller retrying after a lost answer would open a second session. So the gateway
-//! claims the id in the store *before* calling AbleID (a record with a unique key, written
-//! atomically: of concurrent claims one wins, in one process or across replicas), makes
-//! the one vendor call, then records the session on the claim. Everyone else waits for
-//! the claim to hold a session and returns that one. A claim whose start failed is
-//! released; one whose claimant died expires and is taken over.
+//! claims the caller's id (`transaction_claim`) in the store *before* calling AbleID (a
+//! record with a unique key, written atomically: of concurrent claims one wins, in one
+//! process or across replicas), makes the one vendor call, then records the session on
+//! the claim. Everyone else waits for the claim to hold a session and returns that one. A
+//! claim whose start failed is released; one whose claimant died expires and is taken
+//! over.
 //!
 //! Data hooks are signed only by the attempt id, with the same value for every hook of
 //! the attempt, so a signature proves little. The gateway therefore accepts a data hook
@@ -70,7 +71,7 @@ impl Shared {
         deadline: Option<Instant>,
     ) -> Result<StartedSession, ApiError> {
         let client = configured(&self.client, DOMAIN)?;
-        let key = RecordKey::new(TRANSACTIONS, transaction_id);
+        let key = transaction_claim(owner, transaction_id);
         loop {
             let claim = Record {
                 key: key.clone(),
@@ -182,6 +183,14 @@ impl Shared {
             }
         }
     }
+}
+
+/// The claim of `transaction_id` by `owner`. Transaction ids are the caller's own: the same
+/// id from another caller is another start, so a caller limited to its own attempts is never
+/// handed someone else's session (and its URL, the person's page) by sending their id.
+/// The name's length comes first because a certificate's name may hold a `/` too.
+fn transaction_claim(owner: &str, transaction_id: &str) -> RecordKey {
+    RecordKey::new(TRANSACTIONS, format!("{}:{owner}/{transaction_id}", owner.len()))
 }
 
 fn encode(claim: &Claim) -> Vec<u8> {
