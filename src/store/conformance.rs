@@ -144,6 +144,9 @@ async fn only_a_start_creates_an_attempt(store: &dyn EventStore) {
     let key = key("unknown");
     let appended = store.append(&key, success("unknown-1")).await.expect("append");
     assert_eq!(appended, Appended::Refused(Refusal::UnknownAttempt));
+    // The rule comes first, whatever else the event needs.
+    let needy = NewEvent { consumes: Some(RecordKey::new("test.request", "x")), ..note("unknown-2") };
+    assert_eq!(store.append(&key, needy).await.expect("append"), Appended::Refused(Refusal::UnknownAttempt));
     assert!(store.attempt(&key).await.expect("attempt").is_none());
     assert!(store.events(&key, 0, 10).await.expect("events").is_empty());
 }

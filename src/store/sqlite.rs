@@ -272,7 +272,20 @@ fn append_in(
     }
     let now_ms = millis(now);
     let found = find_attempt(tx, key)?;
-    if let Some(needed) = &event.consumes {
+    let (row_id, current) = match found {
+        Some((id, record)) => (Some(id), Some(record)),
+        None => (None, None),
+    };
+    // The bytes stay here; the event keeps only their references.
+    let files = event.media.clone();
+    let needed = event.consumes.clone();
+    let projected = match project(key, current.as_ref(), event, timestamp(now_ms)) {
+        Ok(projected) => projected,
+        Err(refusal) => return Ok(Appended::Refused(refusal)),
+    };
+    // After the core's rule, so an event for an unknown attempt is refused as such. Nothing
+    // is written unless the transaction commits, so the order costs nothing.
+    if let Some(needed) = &needed {
         let consumed = tx.execute(
             "DELETE FROM records WHERE namespace = ?1 AND key = ?2 AND (expires_ms IS NULL OR expires_ms > ?3)",
             params![needed.namespace, needed.key, now_ms],
@@ -281,16 +294,6 @@ fn append_in(
             return Ok(Appended::MissingRecord);
         }
     }
-    let (row_id, current) = match found {
-        Some((id, record)) => (Some(id), Some(record)),
-        None => (None, None),
-    };
-    // The bytes stay here; the event keeps only their references.
-    let files = event.media.clone();
-    let projected = match project(key, current.as_ref(), event, timestamp(now_ms)) {
-        Ok(projected) => projected,
-        Err(refusal) => return Ok(Appended::Refused(refusal)),
-    };
     let attempt = &projected.record.attempt;
     let expire_ms = attempt.expire_time.as_ref().map(timestamp_millis);
     let row_id = match row_id {

@@ -144,10 +144,9 @@ async fn a_signed_hook_for_an_attempt_never_started_is_not_found() {
     let failed = json!({"statusCode": 10203, "type": "FACE_NOT_VALID", "message": "no",
         "data": {"attemptId": "att-never", "hash": sign("att-never")}});
     assert_eq!(post(gateway, "/hooks/ableid/complete", &failed).await.0, 404);
-    // A data hook for it is refused too: nobody can have asked for data about it, so no
-    // request is outstanding (403).
+    // A data hook for it is refused the same way: the attempt is unknown.
     let passport = data_hook("att-never", invented_passport("att-never"));
-    assert_eq!(post(gateway, "/hooks/ableid/passport", &passport).await.0, 403);
+    assert_eq!(post(gateway, "/hooks/ableid/passport", &passport).await.0, 404);
 
     let status = attempt(gateway, "att-never").await.unwrap_err();
     let error = error_parts(&status);
