@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize, Serializer};
 use url::Url;
 
@@ -146,15 +146,58 @@ impl Default for LimitsConfig {
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StoreConfig {
-    /// Directory of the SQLite database (`IDV_DATA_DIR`).
+    /// Directory of the SQLite database (`IDV_DATA_DIR`), used when `url` is not set.
     pub data_dir: PathBuf,
     /// Days attempts and their events are kept; they hold personal data.
     pub retention_days: u64,
+    /// PostgreSQL, shared by every replica (`IDV_DATABASE_URL`):
+    /// `postgres://user:password@host:5432/db?sslmode=verify-full`. Set, the event log
+    /// lives there; unset, in the SQLite file. A secret: it may hold a password.
+    #[serde(serialize_with = "redact")]
+    pub url: Option<SecretString>,
+    /// A file holding `url` (`IDV_DATABASE_URL_FILE`).
+    pub url_file: Option<PathBuf>,
+    /// Most PostgreSQL connections per replica, the listener's aside
+    /// (`IDV_DATABASE_POOL_SIZE`).
+    pub pool_size: usize,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        Self { data_dir: PathBuf::from("./data"), retention_days: 30 }
+        Self {
+            data_dir: PathBuf::from("./data"),
+            retention_days: 30,
+            url: None,
+            url_file: None,
+            pool_size: 16,
+        }
+    }
+}
+
+impl StoreConfig {
+    fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>, problems: &mut Vec<String>) {
+        if let Some(v) = env_value(env, "IDV_DATA_DIR") {
+            self.data_dir = v.into();
+        }
+        if let Some(v) = env_value(env, "IDV_DATABASE_URL") {
+            self.url = Some(v.into());
+        }
+        if let Some(v) = env_value(env, "IDV_DATABASE_URL_FILE") {
+            self.url_file = Some(v.into());
+        }
+        if let Some(v) = env_parse(env, "IDV_DATABASE_POOL_SIZE", problems) {
+            self.pool_size = v;
+        }
+    }
+
+    fn check(&self, problems: &mut Vec<String>) {
+        check_positive(problems, "store.retention_days", self.retention_days);
+        check_positive(problems, "store.pool_size", self.pool_size as u64);
+        if let Some(url) = &self.url
+            && let Err(e) = crate::store::postgres::Connection::parse(url.expose_secret())
+        {
+            problems.push(format!("store.url: {e}"));
+        }
     }
 }
 
@@ -177,6 +220,7 @@ impl Config {
         };
         let mut problems = Vec::new();
         config.apply_env(&env, &mut problems);
+        read_secret_file(&config.store.url_file, &mut config.store.url, &mut problems);
         for provider in &mut config.providers {
             provider.apply_env(&env, &mut problems);
             provider.read_secret_files(&mut problems);
@@ -229,9 +273,7 @@ impl Config {
         if let Some(v) = env_parse(env, "IDV_PUBLIC_URL", problems) {
             self.server.public_url = Some(v);
         }
-        if let Some(v) = env_value(env, "IDV_DATA_DIR") {
-            self.store.data_dir = v.into();
-        }
+        self.store.apply_env(env, problems);
         self.server.tls.apply_env(env);
         self.auth.apply_env(env, problems);
         self.http.apply_env(env, problems);
@@ -253,7 +295,6 @@ impl Config {
         check_url(problems, "server.public_url", self.server.public_url.as_ref());
         for (name, secs) in [
             ("server.heartbeat_secs", self.server.heartbeat_secs),
-            ("store.retention_days", self.store.retention_days),
             ("limits.memory_budget_mb", self.limits.memory_budget_mb as u64),
             ("limits.max_concurrent_calls", self.limits.max_concurrent_calls as u64),
             ("limits.max_watch_streams", self.limits.max_watch_streams as u64),
@@ -263,6 +304,7 @@ impl Config {
         ] {
             check_positive(problems, name, secs);
         }
+        self.store.check(problems);
         if self.server.max_message_bytes < 4 * 1024 * 1024 {
             problems.push("server.max_message_bytes: must be at least 4 MiB".into());
         }
@@ -466,6 +508,7 @@ mod tests {
                 ("IDV_ABLEID_PROJECT_ID", "p"),
                 ("IDV_ABLEID_SECRET", "hunter2-ableid"),
                 ("IDV_BAF_API_KEY", "sk_hunter2"),
+                ("IDV_DATABASE_URL", "postgres://idv:hunter2-db@db.example/idv?sslmode=disable"),
             ]),
         )
         .unwrap();
@@ -473,6 +516,15 @@ mod tests {
         assert!(!printed.contains("hunter2"), "{printed}");
         assert!(printed.contains("<redacted>"), "{printed}");
         assert!(printed.contains("[ableid]") && printed.contains("[server]"), "{printed}");
+    }
+
+    #[test]
+    fn a_bad_database_url_is_refused_without_echoing_it() {
+        let err =
+            Config::load(None, env(&[("IDV_DATABASE_URL", "postgres://u:hunter2@h/db?sslmode=prefer")]))
+                .unwrap_err();
+        let printed = err.to_string();
+        assert!(printed.contains("store.url") && !printed.contains("hunter2"), "{printed}");
     }
 
     #[test]

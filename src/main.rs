@@ -1,5 +1,5 @@
 //! The `idv-gateway` command: `serve` (optionally beside the simulated vendors of the
-//! `idv-sandbox` crate) and `check-config`.
+//! `idv-sandbox` crate), `check-config` and `migrate`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -42,6 +42,14 @@ enum Command {
         #[arg(long, env = "IDV_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Brings the event log's schema up to date (PostgreSQL with `store.url` /
+    /// `IDV_DATABASE_URL`, else the SQLite file), then exits. `serve` does it too, under
+    /// the same lock; this is for running it once before a deployment.
+    Migrate {
+        /// TOML configuration file; `IDV_*` environment variables override it.
+        #[arg(long, env = "IDV_CONFIG")]
+        config: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -59,6 +67,28 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Migrate { config } => {
+            // Migrations are logged as they are applied; the result goes to stdout.
+            let filter = tracing_subscriber::EnvFilter::try_from_env("IDV_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+            tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+            let migrated =
+                Config::load(config.as_deref(), env).map_err(|e| e.to_string()).and_then(|config| {
+                    let runtime = tokio::runtime::Runtime::new()
+                        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+                    runtime.block_on(idv_gateway::store::migrate(&config.store)).map_err(|e| e.to_string())
+                });
+            match migrated {
+                Ok(done) => {
+                    println!("{done}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Serve { config, sandbox, sandbox_addr, log_json } => {
             let runtime = match tokio::runtime::Runtime::new() {
                 Ok(runtime) => runtime,

@@ -7,18 +7,22 @@
 //! attempt's next gap-free sequence; reads after a sequence; look-ups; keyed provider
 //! records with an expiry (idempotency claims, browser-return tokens); a subscription as
 //! a [`Stream`]; and the retention purge. [`conformance`] is the test kit every backend
-//! passes. [`sqlite`] is the embedded backend.
+//! passes. [`sqlite`] is the embedded backend; [`postgres`] the shared one, for several
+//! replicas on one database. [`open`] picks one from the configuration.
 
 pub mod conformance;
+pub mod postgres;
 pub mod sqlite;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use futures_util::stream::BoxStream;
+use secrecy::ExposeSecret;
 
 use crate::attempts::state::{AttemptRecord, Refusal};
 use crate::attempts::{AttemptKey, NewEvent, RecordKey};
+use crate::config::StoreConfig;
 use crate::proto::attempts::{Attempt, AttemptEvent, AttemptState, Vendor};
 
 /// What [`EventStore::append`] did.
@@ -64,6 +68,40 @@ pub enum Live {
 /// notify (shutting down, or its connection broke): the reader re-reads the log and
 /// subscribes again, or ends its watch.
 pub type LiveStream = BoxStream<'static, Live>;
+
+/// Opens the configured store: PostgreSQL when `store.url` is set (migrating it first),
+/// otherwise the SQLite file in `store.data_dir`. The one place the backend is chosen.
+pub async fn open(config: &StoreConfig) -> Result<Arc<dyn EventStore>, StoreError> {
+    match &config.url {
+        Some(url) => {
+            let connection = postgres::Connection::parse(url.expose_secret())
+                .map_err(|e| StoreError(format!("store.url: {e}")))?;
+            let store = postgres::PostgresStore::open(connection, config.pool_size)
+                .await
+                .map_err(|e| StoreError(format!("PostgreSQL (store.url / IDV_DATABASE_URL): {}", e.0)))?;
+            Ok(Arc::new(store))
+        }
+        None => Ok(Arc::new(sqlite::SqliteStore::open(&config.data_dir)?)),
+    }
+}
+
+/// Brings the configured store's schema up to date and says what was done
+/// (`idv-gateway migrate`). Opening a store migrates it too; this does it alone, before a
+/// deployment.
+pub async fn migrate(config: &StoreConfig) -> Result<String, StoreError> {
+    match &config.url {
+        Some(url) => {
+            let connection = postgres::Connection::parse(url.expose_secret())
+                .map_err(|e| StoreError(format!("store.url: {e}")))?;
+            let applied = postgres::migrate(&connection).await?;
+            Ok(format!("PostgreSQL: applied {applied} migration(s); the schema is up to date"))
+        }
+        None => {
+            sqlite::SqliteStore::open(&config.data_dir)?;
+            Ok(format!("SQLite in {}: the schema is up to date", config.data_dir.display()))
+        }
+    }
+}
 
 /// A provider's keyed record: small state tied to an attempt's lifetime, or to a time.
 #[derive(Debug, Clone, PartialEq)]
