@@ -270,6 +270,16 @@ impl EventLog {
         self.store.delete_record(key).await.map_err(store_error)
     }
 
+    /// Takes or renews a lease (see [`EventStore::lease`]).
+    pub async fn lease(&self, name: &str, holder: &str, ttl: Duration) -> Result<bool, StoreError> {
+        self.store.lease(name, holder, ttl).await
+    }
+
+    /// Gives a lease up, if `holder` holds it.
+    pub async fn release(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        self.store.release(name, holder).await
+    }
+
     /// Deletes what is past the retention.
     pub async fn purge(&self) -> Result<u64, StoreError> {
         self.store.purge(SystemTime::now() - self.settings.retention).await

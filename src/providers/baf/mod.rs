@@ -145,18 +145,29 @@ impl Provider for BafProvider {
         returns::routes(self.shared.clone())
     }
 
-    /// Resumes observing the applicants that were pending when the gateway last stopped.
+    /// Resumes observing the applicants that were pending when the gateway last stopped,
+    /// and, every `poll_max`, those another replica sharing the store started since (so
+    /// they stay observed when that replica dies).
     fn spawn_background(&self, tasks: &mut JoinSet<()>) {
         let Some(observers) = self.shared.observers.clone() else { return };
         let log = self.shared.log.clone();
+        let shutdown = log.shutdown().clone();
         tasks.spawn(async move {
-            match log.attempts_in_state(VENDOR, AttemptState::Pending, None).await {
-                Ok(pending) => {
-                    for attempt in pending {
-                        observers.observe(&attempt.attempt_id);
-                    }
+            let mut rescan = tokio::time::interval(observers.max_pause());
+            rescan.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = rescan.tick() => {}
                 }
-                Err(e) => tracing::error!(error = %e, "cannot resume BAF observers"),
+                match log.attempts_in_state(VENDOR, AttemptState::Pending, None).await {
+                    Ok(pending) => {
+                        for attempt in pending {
+                            observers.observe(&attempt.attempt_id);
+                        }
+                    }
+                    Err(e) => tracing::error!(error = %e, "cannot resume BAF observers"),
+                }
             }
         });
     }

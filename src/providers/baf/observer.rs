@@ -9,11 +9,21 @@
 //! of what it has seen is rebuilt from the event log, so a restart resumes without
 //! duplicate events, and event ids are derived from content, so two replicas observing the
 //! same applicant store each change once.
+//!
+//! Replicas sharing one store each run observers (for the applicants they created, were
+//! asked to watch, or found pending), but only one reads a given applicant at a time: the
+//! holder of the lease `baf.observe/<applicant>`, taken or renewed before each read for
+//! [`lease_ttl`] (3 × `poll_min`, at least 5 s). The lease is renewed by reading, so a
+//! holder backing off lets it lapse between reads, and a replica whose own watchers want
+//! fast reads tries for it every `poll_min` and takes it within seconds, as it does when
+//! the holder dies; a replica that does not hold it skips the read and forgets what it had
+//! seen, rebuilding that from the log once it holds the lease again. With one process
+//! (SQLite) the lease is always granted.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -40,6 +50,19 @@ pub struct Observers {
     max: Duration,
     shutdown: CancellationToken,
     running: Mutex<HashMap<String, Arc<Observed>>>,
+    /// This process's name on the leases it takes.
+    holder: String,
+}
+
+/// How long an observer's lease lasts past each read: long enough to cover the next read
+/// of a watched applicant, short enough that another replica takes over within seconds.
+pub fn lease_ttl(poll_min: Duration) -> Duration {
+    (poll_min * 3).max(Duration::from_secs(5))
+}
+
+/// The lease for reading one applicant.
+fn lease_name(applicant_id: &str) -> String {
+    format!("baf.observe/{applicant_id}")
 }
 
 /// One observed applicant.
@@ -79,7 +102,13 @@ impl Observers {
         max: Duration,
         shutdown: CancellationToken,
     ) -> Self {
-        Self { baf, log, min, max, shutdown, running: Mutex::new(HashMap::new()) }
+        let holder = hex::encode(rand::random::<[u8; 8]>());
+        Self { baf, log, min, max, shutdown, running: Mutex::new(HashMap::new()), holder }
+    }
+
+    /// The longest pause between reads of an unwatched applicant.
+    pub fn max_pause(&self) -> Duration {
+        self.max
     }
 
     /// Starts observing the applicant unless it already is.
@@ -149,8 +178,13 @@ impl Observers {
 
     async fn run(self: Arc<Self>, applicant_id: String, observed: Arc<Observed>) {
         let key = AttemptKey::new(VENDOR, &applicant_id);
+        let lease = lease_name(&applicant_id);
+        let ttl = lease_ttl(self.min);
         let mut delay = self.min;
         let mut seen = None;
+        // Until when this observer surely held the lease since its last read: past it,
+        // another replica may have read and recorded meanwhile.
+        let mut held_until: Option<Instant> = None;
         loop {
             // Wait first: the record is current when an observer starts (just created,
             // imported, or resumed at startup), and a wake-up cuts the wait short.
@@ -159,22 +193,38 @@ impl Observers {
                 _ = observed.wake.notified() => {}
                 _ = tokio::time::sleep(delay) => {}
             }
-            if seen.is_none() {
-                match self.seen(&key).await {
-                    Ok(rebuilt) => seen = Some(rebuilt),
-                    Err(e) => {
-                        tracing::error!(reason = %e.reason, applicant = %key, "cannot read the event log");
-                        continue;
-                    }
-                }
-            }
-            let Some(seen) = seen.as_mut() else { continue };
-            let changed = match self.poll(&key, seen).await {
-                Ok(changed) => changed,
+            let leased = match self.log.lease(&lease, &self.holder, ttl).await {
+                Ok(leased) => leased,
                 Err(e) => {
-                    tracing::warn!(applicant = %key, code = ?e.code, reason = %e.reason, "cannot read BAF applicant");
+                    tracing::error!(error = %e, applicant = %key, "cannot take the observation lease");
                     false
                 }
+            };
+            let now = Instant::now();
+            if !leased || held_until.is_none_or(|until| until < now) {
+                seen = None;
+            }
+            let polled = if leased {
+                held_until = Some(now + ttl);
+                if seen.is_none() {
+                    match self.seen(&key).await {
+                        Ok(rebuilt) => seen = Some(rebuilt),
+                        Err(e) => {
+                            tracing::error!(reason = %e.reason, applicant = %key, "cannot read the event log");
+                            continue;
+                        }
+                    }
+                }
+                let Some(seen) = seen.as_mut() else { continue };
+                Some(match self.poll(&key, seen).await {
+                    Ok(changed) => changed,
+                    Err(e) => {
+                        tracing::warn!(applicant = %key, code = ?e.code, reason = %e.reason, "cannot read BAF applicant");
+                        false
+                    }
+                })
+            } else {
+                None
             };
             let terminal = match self.log.attempt(&key).await {
                 Ok(Some(record)) => is_terminal(record.attempt.state()),
@@ -182,12 +232,15 @@ impl Observers {
                 Err(_) => false,
             };
             if terminal && self.stop_unwatched(&applicant_id, &observed) {
+                if leased && let Err(e) = self.log.release(&lease, &self.holder).await {
+                    tracing::warn!(error = %e, applicant = %key, "cannot release the observation lease");
+                }
                 return;
             }
-            // Someone waiting on a watch gets the shortest pause; otherwise back off while
-            // nothing changes.
+            // Someone waiting on a watch gets the shortest pause (and, on a replica without
+            // the lease, the quickest takeover); otherwise back off while nothing changes.
             let watched = observed.watchers.load(Ordering::SeqCst) > 0;
-            delay = if changed || watched { self.min } else { (delay * 2).min(self.max) };
+            delay = if polled == Some(true) || watched { self.min } else { (delay * 2).min(self.max) };
         }
     }
 
