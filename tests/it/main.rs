@@ -18,6 +18,7 @@ mod operability;
 mod process;
 mod properties;
 mod public_http;
+mod replicas;
 mod sandbox;
 mod server;
 mod sockets;
