@@ -19,7 +19,7 @@ use tokio::sync::broadcast;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
-use super::{Appended, EventStore, Live, LiveStream, Record, StoreError, StoredMedia};
+use super::{Appended, EventStore, Live, LiveEvent, LiveStream, Record, StoreError, StoredMedia};
 use crate::attempts::state::{AttemptRecord, project};
 use crate::attempts::{AttemptKey, NewEvent, RecordKey, is_terminal, vendor_from_name, vendor_name};
 use crate::proto::attempts::{Attempt, AttemptEvent, AttemptState, Vendor};
@@ -110,7 +110,7 @@ const MIGRATIONS: &[&str] = &[
 pub struct SqliteStore {
     writer: Arc<Mutex<Connection>>,
     reader: Arc<Mutex<Connection>>,
-    channels: Mutex<HashMap<AttemptKey, broadcast::Sender<Arc<AttemptEvent>>>>,
+    channels: Mutex<HashMap<AttemptKey, broadcast::Sender<Arc<LiveEvent>>>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -163,7 +163,7 @@ impl SqliteStore {
     fn publish(&self, key: &AttemptKey, event: &Arc<AttemptEvent>) {
         let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(sender) = channels.get(key)
-            && sender.send(event.clone()).is_err()
+            && sender.send(LiveEvent::new(event.clone())).is_err()
         {
             channels.remove(key);
         }
