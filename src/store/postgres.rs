@@ -66,7 +66,7 @@ use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-use super::{Appended, EventStore, Live, LiveStream, Record, StoreError, StoredMedia};
+use super::{Appended, EventStore, Live, LiveEvent, LiveStream, Record, StoreError, StoredMedia};
 use crate::attempts::state::{AttemptRecord, project};
 use crate::attempts::{AttemptKey, NewEvent, RecordKey, is_terminal, vendor_from_name, vendor_name};
 use crate::proto::attempts::{Attempt, AttemptEvent, AttemptState, Vendor, attempt_event::Kind};
@@ -803,7 +803,7 @@ impl EventStore for PostgresStore {
         })
         .await?;
         if let Appended::Stored(event) = &appended {
-            self.hub.publish(&topic(key), Live::Event(event.clone()));
+            self.hub.publish(&topic(key), Live::Event(LiveEvent::new(event.clone())));
         }
         Ok(appended)
     }
