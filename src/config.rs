@@ -150,11 +150,19 @@ pub struct StoreConfig {
     pub data_dir: PathBuf,
     /// Days attempts and their events are kept; they hold personal data.
     pub retention_days: u64,
+    /// A cap on the database file, in MiB (`IDV_STORE_MAX_SIZE_MB`), to protect the disk:
+    /// at the cap, writes fail as on a full disk. `None`: no cap.
+    pub max_size_mb: Option<u64>,
+    /// `serve --init`: begin an empty event log where the marker file says one existed,
+    /// or adopt a database the marker does not describe. A command-line flag for one
+    /// start, never a setting: left on, it would let a lost database pass unnoticed.
+    #[serde(skip)]
+    pub init: bool,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        Self { data_dir: PathBuf::from("./data"), retention_days: 30 }
+        Self { data_dir: PathBuf::from("./data"), retention_days: 30, max_size_mb: None, init: false }
     }
 }
 
@@ -232,6 +240,9 @@ impl Config {
         if let Some(v) = env_value(env, "IDV_DATA_DIR") {
             self.store.data_dir = v.into();
         }
+        if let Some(v) = env_parse(env, "IDV_STORE_MAX_SIZE_MB", problems) {
+            self.store.max_size_mb = Some(v);
+        }
         self.server.tls.apply_env(env);
         self.auth.apply_env(env, problems);
         self.http.apply_env(env, problems);
@@ -262,6 +273,9 @@ impl Config {
             ("limits.breaker_cooldown_secs", self.limits.breaker_cooldown_secs),
         ] {
             check_positive(problems, name, secs);
+        }
+        if self.store.max_size_mb == Some(0) {
+            problems.push("store.max_size_mb: must be at least 1 (leave it unset for no cap)".into());
         }
         if self.server.max_message_bytes < 4 * 1024 * 1024 {
             problems.push("server.max_message_bytes: must be at least 4 MiB".into());

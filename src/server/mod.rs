@@ -24,7 +24,7 @@ use crate::attempts::sweep;
 use crate::auth::{Authenticator, Listener, ReloadingTls};
 use crate::config::{Config, secs};
 use crate::providers::{Context, Providers};
-use crate::store::sqlite::SqliteStore;
+use crate::store::sqlite::{OpenOptions, SqliteStore};
 use crate::store::{EventStore, StoreError};
 use crate::telemetry::metrics::{Metrics, VendorLabel};
 use crate::upstream::budget::Budget;
@@ -172,7 +172,8 @@ pub async fn start(config: Config, listeners: Listeners) -> Result<Running, Star
     }
 
     let metrics = Metrics::new();
-    let store: Arc<dyn EventStore> = Arc::new(SqliteStore::open(&config.store.data_dir)?);
+    let store: Arc<dyn EventStore> =
+        Arc::new(SqliteStore::open_with(&config.store.data_dir, &OpenOptions::from_config(&config.store))?);
     let (reporter, health_service) = tonic_health::server::health_reporter();
     let health = Health::new(reporter, metrics.clone());
     tasks.spawn(health.clone().watch_store(store.clone(), shutdown.clone()));
