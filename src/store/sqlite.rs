@@ -15,6 +15,8 @@
 //! `NOT_SERVING`. A [`marker`] file keeps a start from silently creating an empty
 //! database where one existed.
 
+#[cfg(test)]
+mod fault_tests;
 mod guard;
 mod marker;
 

@@ -333,6 +333,12 @@ impl Guard {
         }
     }
 
+    /// Makes the periodic `quick_check` due now.
+    #[cfg(test)]
+    pub(super) fn make_quick_check_due(&self) {
+        self.lock().next_quick_check = Instant::now();
+    }
+
     fn examine(&self) -> Result<(), Problem> {
         self.database.same_file()?;
         self.wal.same_file()?;
