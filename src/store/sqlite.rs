@@ -397,6 +397,8 @@ fn record(
             }
             Ok(())
         }
+        // A new database where a recorded one was missing: `refuse_to_create` said so.
+        Some(_) if init && !existed => write(),
         Some(found) if init => {
             tracing::warn!(
                 "--init: {path_shown} (database id {database_id}) is now the event log, in place of the \
@@ -451,8 +453,8 @@ fn cap(writer: &Connection, mb: u64) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// What `PRAGMA quick_check` found wrong (empty: nothing). Reads every page: about a
-/// second per GiB (see the README).
+/// What `PRAGMA quick_check` found wrong (empty: nothing). It reads every page, so it
+/// costs about as much as reading the file.
 fn quick_check(connection: &Connection) -> rusqlite::Result<Vec<String>> {
     let mut statement = connection.prepare("PRAGMA quick_check(5)")?;
     let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
