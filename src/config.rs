@@ -490,6 +490,18 @@ mod tests {
     }
 
     #[test]
+    fn the_store_cap_comes_from_the_environment_and_is_never_zero() {
+        assert_eq!(Config::load(None, env(&[])).unwrap().store.max_size_mb, None);
+        let config = Config::load(None, env(&[("IDV_STORE_MAX_SIZE_MB", "512")])).unwrap();
+        assert_eq!(config.store.max_size_mb, Some(512));
+        assert!(!config.redacted_toml().contains("\ninit ="), "--init is a flag, not a setting");
+        let err = Config::load(None, env(&[("IDV_STORE_MAX_SIZE_MB", "0")])).unwrap_err();
+        assert!(err.to_string().contains("store.max_size_mb"), "{err}");
+        let err = Config::from_toml("[store]\ninit = true\n").err().unwrap_or_default();
+        assert!(err.contains("unknown field"), "{err}");
+    }
+
+    #[test]
     fn every_problem_is_reported() {
         let err = Config::load(None, env(&[("IDV_GRPC_ADDR", "nope"), ("IDV_ABLEID_PROJECT_ID", "p")]))
             .unwrap_err();

@@ -292,7 +292,16 @@ impl SqliteStore {
                 Access::Write(bytes) => Some(bytes),
                 Access::Read | Access::Examine => None,
             };
-            guard.settle(written, work(&mut connection))
+            let outcome = match work(&mut connection) {
+                // A file removed while the transaction ran took what it committed along:
+                // the write is not acknowledged (a vendor retries it, and finds it stored
+                // if the operator copies the file back).
+                Ok(value) if written.is_some() => {
+                    guard.before_write().map(|()| value).map_err(DbError::Store)
+                }
+                outcome => outcome,
+            };
+            guard.settle(written, outcome)
         })
         .await
         .map_err(fail)?

@@ -231,9 +231,11 @@ impl Guard {
         };
         match guard.examine() {
             Ok(()) => Ok(guard),
-            Err(Problem::Broken(..)) => {
-                Err(format!("{} changed while it was being opened", database.display()))
-            }
+            Err(Problem::Broken(..)) => Err(format!(
+                "{}: its header or its WAL's is not what the gateway wrote (is another program \
+                     using the file?)",
+                database.display()
+            )),
             Err(Problem::Unwritable(cause)) => Err(cause),
         }
     }
