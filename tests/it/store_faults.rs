@@ -1,6 +1,6 @@
 //! The event log's faults, tried the way an operator's accident or a full disk does it,
 //! on real files under a real gateway: hooks are refused (503, never 200), health turns
-//! `NOT_SERVING`, an ERROR says what happened, a restart never begins an empty log in
+//! `NOT_SERVING` (and `/readyz` and `idv_store_up` with it), an ERROR says what happened, a restart never begins an empty log in
 //! silence, and nothing acknowledged is lost.
 
 use std::io::{Seek, SeekFrom, Write};
@@ -97,6 +97,14 @@ async fn wait_for_health(channel: Channel, want: ServingStatus) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("health is {seen:?}, not {want:?}");
+}
+
+/// What the admin listener shows: `/readyz`'s status and the `idv_store_up` gauge.
+async fn admin_view(fake: &FakeVendors) -> (u16, String) {
+    let ready = reqwest::get(fake.gateway.admin_url("/readyz")).await.unwrap().status().as_u16();
+    let metrics = reqwest::get(fake.gateway.admin_url("/metrics")).await.unwrap().text().await.unwrap();
+    let up = metrics.lines().find_map(|line| line.strip_prefix("idv_store_up ")).unwrap_or("absent");
+    (ready, up.trim().to_owned())
 }
 
 /// The attempt's events as `ListAttemptEvents` returns them; `None` when it is unknown.
@@ -266,6 +274,7 @@ async fn random_bytes_over_the_database_are_refused_loudly() {
     std::fs::write(&path, (0..size).map(|_| rand::random::<u8>()).collect::<Vec<_>>()).unwrap();
     assert_eq!(post_hook(http, "complete", &completion_hook()).await, 503);
     wait_for_health(channel.clone(), ServingStatus::NotServing).await;
+    assert_eq!(admin_view(&fake).await, (503, "0".to_owned()));
     assert_eq!(post_hook(http, "complete", &completion_hook()).await, 503);
     fake.gateway.stop().await;
 
@@ -296,6 +305,7 @@ async fn a_full_event_log_refuses_hooks_and_keeps_what_it_acknowledged() {
     };
     assert!(acknowledged.len() >= 3, "{acknowledged:?}");
     wait_for_health(channel.clone(), ServingStatus::NotServing).await;
+    assert_eq!(admin_view(&fake).await, (503, "0".to_owned()));
     // AbleID retries; still full.
     assert_eq!(post_hook(http, "photo", &photo_hook(&refused, 40_000)).await, 503);
     fake.gateway.stop().await;
@@ -305,6 +315,7 @@ async fn a_full_event_log_refuses_hooks_and_keeps_what_it_acknowledged() {
     let fake = gateway(data.path(), |config| config.store.max_size_mb = Some(4)).await;
     let (channel, http) = (fake.gateway.channel.clone(), fake.gateway.http_addr);
     wait_for_health(channel.clone(), ServingStatus::Serving).await;
+    assert_eq!(admin_view(&fake).await, (200, "1".to_owned()));
     assert_eq!(post_hook(http, "photo", &photo_hook(&refused, 40_000)).await, 200);
     let events = attempt_events(channel).await.unwrap();
     acknowledged.push(refused);
