@@ -9,7 +9,9 @@
 //! - `<package>.oneof.rs`: for every oneof, `field_name()` (the proto name of the field
 //!   that is set) and, when all its fields are strings, `value()`, so the core can read
 //!   "which vendor's id" from a request without naming any vendor;
-//! - `idv_packages.rs`: the module tree of every package, and a short alias per vendor.
+//! - `idv_packages.rs`: the module tree of every package, and a short alias per vendor;
+//! - `<package>.<Service>.rs` for each service in [`PRE_ENCODED`]: a second server of that
+//!   service whose listed methods answer bytes encoded once (see `grpc::frames`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -31,12 +33,59 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::write(out_dir.join("idv_descriptor.bin"), fds.encode_to_vec())?;
     write_extras(&fds, &out_dir)?;
 
+    write_pre_encoded_servers(&fds);
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
         .skip_debug([".idv"])
         .compile_fds(fds)?;
     Ok(())
+}
+
+/// Methods whose server answers messages encoded once and shared, `(service, method)`.
+/// `WatchAttempt` sends each new event to every watcher of the attempt: encoding it once
+/// for all of them, not once per watcher, is what lets one hook reach thousands of watchers
+/// cheaply. tonic's generated server encodes every message itself, so these services get
+/// a second server, generated here from the same descriptors, whose listed methods stream
+/// `crate::grpc::frames::Frame` (the encoded bytes) through `FrameCodec`; on the wire it is
+/// the same message.
+const PRE_ENCODED: &[(&str, &str)] = &[("idv.attempts.v1.AttemptService", "WatchAttempt")];
+
+fn write_pre_encoded_servers(fds: &FileDescriptorSet) {
+    use tonic_prost_build::manual::{Builder, Method, Service};
+    // `.idv.attempts.v1.Attempt` -> `crate::proto::idv::attempts::v1::Attempt`
+    let rust_path = |proto: &str| format!("crate::proto{}", proto.replace('.', "::"));
+    let mut services = Vec::new();
+    for file in &fds.file {
+        for service in &file.service {
+            let full_name = format!("{}.{}", file.package(), service.name());
+            if !PRE_ENCODED.iter().any(|(s, _)| *s == full_name) {
+                continue;
+            }
+            let mut builder = Service::builder().name(service.name()).package(file.package());
+            for method in &service.method {
+                let pre_encoded = PRE_ENCODED.contains(&(full_name.as_str(), method.name()));
+                let mut m = Method::builder()
+                    .name(method.name().to_snake_case())
+                    .route_name(method.name())
+                    .input_type(rust_path(method.input_type()));
+                m = if pre_encoded {
+                    m.output_type("crate::grpc::frames::Frame").codec_path("crate::grpc::frames::FrameCodec")
+                } else {
+                    m.output_type(rust_path(method.output_type())).codec_path("tonic_prost::ProstCodec")
+                };
+                if method.client_streaming() {
+                    m = m.client_streaming();
+                }
+                if method.server_streaming() {
+                    m = m.server_streaming();
+                }
+                builder = builder.method(m.build());
+            }
+            services.push(builder.build());
+        }
+    }
+    Builder::new().build_client(false).build_transport(false).compile(&services);
 }
 
 /// Every `.proto` file under `dir`, relative to `root`.

@@ -8,17 +8,19 @@
 //! watcher back to the log. Delivery is at least once across reconnects; within one
 //! stream each event goes out once, in sequence order.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use futures_util::StreamExt;
-use tokio::sync::mpsc;
-use tokio_stream::wrappers::ReceiverStream;
+use futures_util::stream::BoxStream;
+use tokio::time::{Interval, MissedTickBehavior};
 use tonic::Status;
 
 use super::log::{EventLog, WatchSlot, token_expired};
 use super::token::{self, TokenKind};
 use super::{AttemptKey, is_terminal};
 use crate::error::{ApiError, ErrorCode, GATEWAY_DOMAIN};
+use crate::grpc::frames::Frame;
 use crate::proto::attempts::{
     Attempt, AttemptEvent, AttemptState, Heartbeat, WatchAttemptResponse, watch_attempt_response::Kind,
 };
@@ -27,8 +29,8 @@ use crate::store::{Live, LiveStream};
 /// Events read from the log per query while catching up.
 const PAGE: usize = 256;
 
-/// The stream handed to tonic.
-pub type WatchStream = ReceiverStream<Result<WatchAttemptResponse, Status>>;
+/// The stream handed to tonic: encoded `WatchAttemptResponse`s.
+pub type WatchStream = BoxStream<'static, Result<Frame, Status>>;
 
 /// Anything a provider wants kept alive while a watch is open (BAF keeps its observer
 /// reading fast).
@@ -36,6 +38,10 @@ pub type WatchGuard = Box<dyn Send + Sync>;
 
 /// Starts a watch of `attempt`; errors that can be known up front (bad token) are
 /// returned before the stream starts.
+///
+/// The watch is the stream itself, not a task feeding a channel: the connection pulls
+/// the next message when it can send it, so an idle watch costs only its state, and a
+/// watch whose caller left is dropped with its stream.
 pub fn watch(
     log: &Arc<EventLog>,
     key: AttemptKey,
@@ -55,139 +61,169 @@ pub fn watch(
         Some(sequence)
     };
     let live = log.subscribe(&key);
-    let (tx, rx) = mpsc::channel(16);
     let state = attempt.state();
+    let mut ready = VecDeque::new();
     if after.is_none() {
-        let snapshot = WatchAttemptResponse {
+        ready.push_back(Frame::encode(&WatchAttemptResponse {
             resume_token: token::encode(TokenKind::Resume, &key, 0),
             kind: Some(Kind::Attempt(attempt)),
-        };
-        // The channel is empty, so this cannot wait; it only fails if the caller left.
-        let _ = tx.try_send(Ok(snapshot));
+        }));
     }
-    let watcher =
-        Watcher { log: log.clone(), key, last: after.unwrap_or(0), state, follow, tx, _guards: guards };
-    tokio::spawn(watcher.run(live));
-    Ok(ReceiverStream::new(rx))
+    let watcher = Watcher {
+        log: log.clone(),
+        key,
+        last: after.unwrap_or(0),
+        state,
+        follow,
+        live,
+        ready,
+        behind: true,
+        then: None,
+        heartbeat: None,
+        ended: false,
+        _guards: guards,
+    };
+    Ok(futures_util::stream::unfold(watcher, |mut watcher| async move {
+        let message = watcher.next().await?;
+        Some((message, watcher))
+    })
+    .boxed())
 }
 
 struct Watcher {
     log: Arc<EventLog>,
     key: AttemptKey,
-    /// Sequence of the last event sent.
+    /// Sequence of the last event taken into `ready`.
     last: i64,
-    /// The attempt's state after the last event sent.
+    /// The attempt's state after that event.
     state: AttemptState,
     follow: bool,
-    tx: mpsc::Sender<Result<WatchAttemptResponse, Status>>,
+    live: LiveStream,
+    /// Messages to send before anything else.
+    ready: VecDeque<Frame>,
+    /// The log may hold events after `last` that live notices did not carry: read it.
+    behind: bool,
+    /// Once caught up, end with this error.
+    then: Option<Status>,
+    /// Created with the first live wait, so it starts after the replay.
+    heartbeat: Option<Interval>,
+    ended: bool,
     /// Its place under the watch caps, and what its provider keeps alive for it.
     _guards: (WatchSlot, Option<WatchGuard>),
 }
 
-/// Why a watch stopped sending.
-enum End {
-    /// The attempt is terminal and the caller did not ask to follow: end with OK.
-    Done,
-    /// The caller went away.
-    Gone,
-    /// End with this error.
-    Fail(Status),
-}
-
 impl Watcher {
-    async fn run(mut self, live: LiveStream) {
-        let end = match self.follow_events(live).await {
-            Ok(()) => End::Done,
-            Err(end) => end,
-        };
-        if let End::Fail(status) = end {
-            let _ = self.tx.send(Err(status)).await;
-        }
-    }
-
-    async fn follow_events(&mut self, mut live: LiveStream) -> Result<(), End> {
-        self.catch_up().await?;
-        let mut heartbeat = tokio::time::interval(self.log.settings().heartbeat);
-        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        heartbeat.reset();
+    /// The next message, or `None` when the watch is over.
+    async fn next(&mut self) -> Option<Result<Frame, Status>> {
         loop {
+            if let Some(frame) = self.ready.pop_front() {
+                return Some(Ok(frame));
+            }
+            if self.ended {
+                return None;
+            }
+            if self.behind {
+                if let Err(status) = self.read_log().await {
+                    self.ended = true;
+                    return Some(Err(status));
+                }
+                continue;
+            }
+            if let Some(status) = self.then.take() {
+                self.ended = true;
+                return Some(Err(status));
+            }
             if is_terminal(self.state) && !self.follow {
-                return Ok(());
+                self.ended = true;
+                continue;
             }
-            tokio::select! {
-                biased;
-                _ = self.log.shutdown().cancelled() => {
-                    let status: Status = ApiError::new(
-                        ErrorCode::Unavailable,
-                        GATEWAY_DOMAIN,
-                        "GATEWAY_SHUTTING_DOWN",
-                        "the gateway is restarting: resume with the last resume token",
+            self.wait_live().await;
+        }
+    }
+
+    /// Reads one page of the log after `last` into `ready`; caught up when it is short.
+    async fn read_log(&mut self) -> Result<(), Status> {
+        let events = self.log.events(&self.key, self.last, PAGE).await?;
+        self.behind = events.len() == PAGE;
+        for event in &events {
+            let frame = Frame::encode(&self.message(event));
+            self.take(event, frame);
+        }
+        self.reset_heartbeat();
+        Ok(())
+    }
+
+    /// Waits for a live notice, the heartbeat or shutdown, and acts on it.
+    async fn wait_live(&mut self) {
+        let heartbeat = self.heartbeat.get_or_insert_with(|| {
+            let mut interval = tokio::time::interval(self.log.settings().heartbeat);
+            interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            interval.reset();
+            interval
+        });
+        tokio::select! {
+            biased;
+            _ = self.log.shutdown().cancelled() => {
+                self.then = Some(ApiError::new(
+                    ErrorCode::Unavailable,
+                    GATEWAY_DOMAIN,
+                    "GATEWAY_SHUTTING_DOWN",
+                    "the gateway is restarting: resume with the last resume token",
+                )
+                .into());
+            }
+            notice = self.live.next() => match notice {
+                Some(Live::Event(event)) if event.sequence <= self.last => {}
+                Some(Live::Event(event)) if event.sequence == self.last + 1 => {
+                    // Every watcher of the attempt sends these same bytes: encode them once.
+                    let frame = Frame::from(event.encoded(|e| Frame::encode(&self.message(e)).into()));
+                    self.take(&event, frame);
+                    self.reset_heartbeat();
+                }
+                // A gap or a lag: the log has what the notices did not carry.
+                Some(Live::Event(_) | Live::Changed) => self.behind = true,
+                // The store can no longer notify: read what was missed, then let the
+                // caller resume (on this replica or another) with its last token.
+                None => {
+                    self.behind = true;
+                    self.then = Some(ApiError::unavailable(
+                        "EVENT_LOG_UNAVAILABLE",
+                        "live notices were interrupted: resume with the last resume token",
+                        std::time::Duration::from_secs(1),
                     )
-                    .into();
-                    return Err(End::Fail(status));
+                    .into());
                 }
-                _ = self.tx.closed() => return Err(End::Gone),
-                notice = live.next() => match notice {
-                    Some(Live::Event(event)) if event.sequence <= self.last => {}
-                    Some(Live::Event(event)) if event.sequence == self.last + 1 => {
-                        self.send_event(&event).await?;
-                        heartbeat.reset();
-                    }
-                    // A gap or a lag: the log has what the notices did not carry.
-                    Some(Live::Event(_) | Live::Changed) => {
-                        self.catch_up().await?;
-                        heartbeat.reset();
-                    }
-                    // The store can no longer notify: read what was missed, then let the
-                    // caller resume (on this replica or another) with its last token.
-                    None => {
-                        self.catch_up().await?;
-                        let status: Status = ApiError::unavailable(
-                            "EVENT_LOG_UNAVAILABLE",
-                            "live notices were interrupted: resume with the last resume token",
-                            std::time::Duration::from_secs(1),
-                        )
-                        .into();
-                        return Err(End::Fail(status));
-                    }
-                },
-                _ = heartbeat.tick() => {
-                    let message = WatchAttemptResponse {
-                        resume_token: token::encode(TokenKind::Resume, &self.key, self.last),
-                        kind: Some(Kind::Heartbeat(Heartbeat { time: Some(std::time::SystemTime::now().into()) })),
-                    };
-                    self.tx.send(Ok(message)).await.map_err(|_| End::Gone)?;
-                }
+            },
+            _ = heartbeat.tick() => {
+                self.ready.push_back(Frame::encode(&WatchAttemptResponse {
+                    resume_token: token::encode(TokenKind::Resume, &self.key, self.last),
+                    kind: Some(Kind::Heartbeat(Heartbeat { time: Some(std::time::SystemTime::now().into()) })),
+                }));
             }
         }
     }
 
-    /// Sends every stored event after the last one sent.
-    async fn catch_up(&mut self) -> Result<(), End> {
-        loop {
-            let events =
-                self.log.events(&self.key, self.last, PAGE).await.map_err(|e| End::Fail(e.into()))?;
-            let full = events.len() == PAGE;
-            for event in &events {
-                self.send_event(event).await?;
-            }
-            if !full {
-                return Ok(());
-            }
-        }
-    }
-
-    async fn send_event(&mut self, event: &AttemptEvent) -> Result<(), End> {
-        let message = WatchAttemptResponse {
+    /// The message that carries `event`.
+    fn message(&self, event: &AttemptEvent) -> WatchAttemptResponse {
+        WatchAttemptResponse {
             resume_token: token::encode(TokenKind::Resume, &self.key, event.sequence),
             kind: Some(Kind::Event(event.clone())),
-        };
-        self.tx.send(Ok(message)).await.map_err(|_| End::Gone)?;
+        }
+    }
+
+    /// Queues `frame`, the message of `event`, and moves the watch past it.
+    fn take(&mut self, event: &AttemptEvent, frame: Frame) {
+        self.ready.push_back(frame);
         self.last = event.sequence;
         // A placeholder (an event that no longer decodes) says nothing of the state.
         if event.kind.is_some() {
             self.state = event.attempt_state();
         }
-        Ok(())
+    }
+
+    fn reset_heartbeat(&mut self) {
+        if let Some(heartbeat) = &mut self.heartbeat {
+            heartbeat.reset();
+        }
     }
 }

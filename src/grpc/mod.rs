@@ -9,6 +9,7 @@
 
 pub mod attempts;
 pub mod caller_errors;
+pub mod frames;
 pub mod overload;
 
 use std::pin::Pin;

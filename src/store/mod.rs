@@ -12,9 +12,10 @@
 pub mod conformance;
 pub mod sqlite;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
+use bytes::Bytes;
 use futures_util::stream::BoxStream;
 
 use crate::attempts::state::{AttemptRecord, Refusal};
@@ -53,11 +54,39 @@ impl StoreError {
 #[derive(Debug, Clone)]
 pub enum Live {
     /// This event was just committed.
-    Event(Arc<AttemptEvent>),
+    Event(Arc<LiveEvent>),
     /// Something was committed (or may have been missed): read the log after the last
     /// event seen. Sent when a subscriber lagged, or by stores whose notifications carry
     /// no events.
     Changed,
+}
+
+/// An event just committed, as every live subscriber of its attempt receives it: one
+/// shared value, with room for the one encoding of it that all their watches send.
+#[derive(Debug)]
+pub struct LiveEvent {
+    event: Arc<AttemptEvent>,
+    encoded: OnceLock<Bytes>,
+}
+
+impl LiveEvent {
+    /// A notice of `event`.
+    pub fn new(event: Arc<AttemptEvent>) -> Arc<Self> {
+        Arc::new(Self { event, encoded: OnceLock::new() })
+    }
+
+    /// The event's encoding: `encode`d by the first subscriber that asks, shared after.
+    pub fn encoded(&self, encode: impl FnOnce(&AttemptEvent) -> Bytes) -> Bytes {
+        self.encoded.get_or_init(|| encode(&self.event)).clone()
+    }
+}
+
+impl std::ops::Deref for LiveEvent {
+    type Target = AttemptEvent;
+
+    fn deref(&self) -> &AttemptEvent {
+        &self.event
+    }
 }
 
 /// Live notices of one attempt. A stream that ends means the store can no longer

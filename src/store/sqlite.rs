@@ -34,7 +34,7 @@ use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
 use self::guard::{DbError, Fault, Guard, classify};
 use self::marker::Marker;
-use super::{Appended, EventStore, Live, LiveStream, Record, StoreError, StoredMedia};
+use super::{Appended, EventStore, Live, LiveEvent, LiveStream, Record, StoreError, StoredMedia};
 use crate::attempts::state::{AttemptRecord, project};
 use crate::attempts::{AttemptKey, NewEvent, RecordKey, is_terminal, vendor_from_name, vendor_name};
 use crate::config::StoreConfig;
@@ -167,7 +167,7 @@ pub struct SqliteStore {
     /// Runs the periodic `quick_check`, which reads the whole file, beside the others.
     checker: Arc<Mutex<Connection>>,
     checker_interrupt: rusqlite::InterruptHandle,
-    channels: Mutex<HashMap<AttemptKey, broadcast::Sender<Arc<AttemptEvent>>>>,
+    channels: Mutex<HashMap<AttemptKey, broadcast::Sender<Arc<LiveEvent>>>>,
     guard: Arc<Guard>,
 }
 
@@ -333,7 +333,7 @@ impl SqliteStore {
     fn publish(&self, key: &AttemptKey, event: &Arc<AttemptEvent>) {
         let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(sender) = channels.get(key)
-            && sender.send(event.clone()).is_err()
+            && sender.send(LiveEvent::new(event.clone())).is_err()
         {
             channels.remove(key);
         }

@@ -13,13 +13,27 @@ import (
 )
 
 // fakeAttempts is an in-process AttemptService whose WatchAttempt runs one scripted
-// handler per call and records every request.
+// handler per call and records every request, and whose DownloadAttemptMedia runs
+// download.
 type fakeAttempts struct {
 	attemptsv1.UnimplementedAttemptServiceServer
 
 	mu       sync.Mutex
 	requests []*attemptsv1.WatchAttemptRequest
 	calls    []func(n int, req *attemptsv1.WatchAttemptRequest, s grpc.ServerStreamingServer[attemptsv1.WatchAttemptResponse]) error
+
+	download      func(req *attemptsv1.DownloadAttemptMediaRequest, s grpc.ServerStreamingServer[attemptsv1.DownloadAttemptMediaResponse]) error
+	mediaRequests []*attemptsv1.DownloadAttemptMediaRequest
+}
+
+func (f *fakeAttempts) DownloadAttemptMedia(req *attemptsv1.DownloadAttemptMediaRequest, s grpc.ServerStreamingServer[attemptsv1.DownloadAttemptMediaResponse]) error {
+	f.mu.Lock()
+	f.mediaRequests = append(f.mediaRequests, req)
+	f.mu.Unlock()
+	if f.download == nil {
+		return fmt.Errorf("unexpected DownloadAttemptMedia")
+	}
+	return f.download(req, s)
 }
 
 func (f *fakeAttempts) WatchAttempt(req *attemptsv1.WatchAttemptRequest, s grpc.ServerStreamingServer[attemptsv1.WatchAttemptResponse]) error {

@@ -5,6 +5,10 @@ and follow the attempt with the resumable watch helper until it ends.
 
 Against ``idv-gateway serve --sandbox``, approve the check by opening the printed page,
 or with ``curl -X POST '<page URL>/approve'``.
+
+Events refer to photos rather than carry them (``AttemptEvent.media``): with
+``--media DIR``, each file an event refers to is downloaded into ``DIR``, checked against
+its size and SHA-256.
 """
 
 from __future__ import annotations
@@ -19,7 +23,21 @@ from google.protobuf import json_format
 
 from idv.ableid.v1 import ableid_pb2, ableid_pb2_grpc
 from idv.attempts.v1 import attempts_pb2
-from idv_gateway import AttemptWatch, Reconnect, error_details
+from idv_gateway import AttemptWatch, MediaMismatchError, Reconnect, download_media_to, error_details
+
+
+def save_media(channel: grpc.Channel, event: attempts_pb2.AttemptEvent, media: attempts_pb2.Media, directory: str) -> str:
+    """Streams one file an event refers to into ``directory``; a file that does not match
+    its reference is removed."""
+    ext = ".jpg" if media.content_type == "image/jpeg" else ".bin"
+    path = os.path.join(directory, media.media_id + ext)
+    try:
+        with open(path, "wb") as out:
+            download_media_to(channel, event, media, out, timeout=300)
+    except BaseException:
+        os.remove(path)
+        raise
+    return path
 
 
 def describe(call: str, err: grpc.RpcError) -> str:
@@ -42,6 +60,7 @@ def main() -> int:
     parser.add_argument("--birth-date", default="12.05.1990")
     parser.add_argument("--transaction-id", default=f"example-{time.time_ns()}")
     parser.add_argument("--follow", action="store_true", help="keep watching after the terminal state")
+    parser.add_argument("--media", metavar="DIR", help="download the files events refer to (photos) into DIR")
     args = parser.parse_args()
 
     with grpc.insecure_channel(args.addr) as channel:
@@ -71,6 +90,16 @@ def main() -> int:
             for event in watch:
                 state = attempts_pb2.AttemptState.Name(event.attempt_state)
                 print(f"event #{event.sequence} ({state}): {json_format.MessageToJson(event, indent=None)}")
+                for media in event.media if args.media else ():
+                    try:
+                        path = save_media(channel, event, media, args.media)
+                    except grpc.RpcError as err:
+                        print(describe("DownloadAttemptMedia", err), file=sys.stderr)
+                        return 1
+                    except MediaMismatchError as err:
+                        print(f"DownloadAttemptMedia: {err}", file=sys.stderr)
+                        return 1
+                    print(f"  {media.field}: {media.size_bytes} bytes ({media.content_type}) in {path}")
         except grpc.RpcError as err:
             print(describe("WatchAttempt", err), file=sys.stderr)
             return 1

@@ -1,4 +1,5 @@
-"""An in-process AttemptService whose WatchAttempt runs one scripted handler per call."""
+"""An in-process AttemptService whose WatchAttempt runs one scripted handler per call and
+whose DownloadAttemptMedia runs ``download``."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from grpc_status import rpc_status
 from idv.attempts.v1 import attempts_pb2, attempts_pb2_grpc
 
 Handler = Callable[[attempts_pb2.WatchAttemptRequest, grpc.ServicerContext], Iterator[attempts_pb2.WatchAttemptResponse]]
+MediaHandler = Callable[
+    [attempts_pb2.DownloadAttemptMediaRequest, grpc.ServicerContext], Iterator[attempts_pb2.DownloadAttemptMediaResponse]
+]
 
 PENDING = attempts_pb2.ATTEMPT_STATE_PENDING
 SUCCEEDED = attempts_pb2.ATTEMPT_STATE_SUCCEEDED
@@ -25,6 +29,8 @@ class FakeAttempts(attempts_pb2_grpc.AttemptServiceServicer):
         self.handlers = list(handlers)
         self.requests: list[attempts_pb2.WatchAttemptRequest] = []
         self.lock = threading.Lock()
+        self.download: MediaHandler | None = None
+        self.media_requests: list[attempts_pb2.DownloadAttemptMediaRequest] = []
 
     def WatchAttempt(self, request: Any, context: Any) -> Iterator[attempts_pb2.WatchAttemptResponse]:
         with self.lock:
@@ -33,6 +39,14 @@ class FakeAttempts(attempts_pb2_grpc.AttemptServiceServicer):
         if n >= len(self.handlers):
             context.abort(grpc.StatusCode.INTERNAL, f"unexpected call {n + 1}")
         yield from self.handlers[n](request, context)
+
+    def DownloadAttemptMedia(self, request: Any, context: Any) -> Iterator[attempts_pb2.DownloadAttemptMediaResponse]:
+        with self.lock:
+            self.media_requests.append(request)
+        if self.download is None:
+            context.abort(grpc.StatusCode.INTERNAL, "unexpected DownloadAttemptMedia")
+            raise AssertionError
+        yield from self.download(request, context)
 
     def GetAttempt(self, request: Any, context: Any) -> attempts_pb2.GetAttemptResponse:
         context.abort(grpc.StatusCode.UNIMPLEMENTED, "not in the fake")

@@ -6,6 +6,10 @@
 //
 // Against `idv-gateway serve --sandbox`, approve the check by opening the printed page,
 // or with: curl -X POST '<page URL>/approve'.
+//
+// Events refer to photos rather than carry them (AttemptEvent.media): with -media DIR,
+// each file an event refers to is downloaded into DIR, checked against its size and
+// SHA-256.
 package main
 
 import (
@@ -16,6 +20,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"time"
 
 	"google.golang.org/grpc"
@@ -33,14 +38,15 @@ func main() {
 	birthDate := flag.String("birth-date", "12.05.1990", "the person's birth date, DD.MM.YYYY")
 	txID := flag.String("transaction-id", fmt.Sprintf("example-%d", time.Now().UnixNano()), "your id of this check")
 	follow := flag.Bool("follow", false, "keep watching after the terminal state (data hooks), until Ctrl-C")
+	mediaDir := flag.String("media", "", "download the files events refer to (photos) into this directory")
 	flag.Parse()
 
-	if err := run(*addr, *pinfl, *birthDate, *txID, *follow); err != nil {
+	if err := run(*addr, *pinfl, *birthDate, *txID, *follow, *mediaDir); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(addr, pinfl, birthDate, txID string, follow bool) error {
+func run(addr, pinfl, birthDate, txID string, follow bool, mediaDir string) error {
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		return err
@@ -59,7 +65,8 @@ func run(addr, pinfl, birthDate, txID string, follow bool) error {
 	}
 	fmt.Printf("attempt %s\nopen this page to take the check:\n  %s\n", started.GetAttemptId(), started.GetFullUrl())
 
-	w := idvgateway.NewWatch(attemptsv1.NewAttemptServiceClient(conn), &attemptsv1.WatchAttemptRequest{
+	attempts := attemptsv1.NewAttemptServiceClient(conn)
+	w := idvgateway.NewWatch(attempts, &attemptsv1.WatchAttemptRequest{
 		Attempt:             &attemptsv1.WatchAttemptRequest_AbleidAttemptId{AbleidAttemptId: started.GetAttemptId()},
 		FollowAfterTerminal: follow,
 	}, &idvgateway.WatchOptions{
@@ -74,6 +81,16 @@ func run(addr, pinfl, birthDate, txID string, follow bool) error {
 	err = w.Run(ctx, func(ev *attemptsv1.AttemptEvent) error {
 		body, _ := protojson.Marshal(ev)
 		fmt.Printf("event #%d (%s): %s\n", ev.GetSequence(), ev.GetAttemptState(), body)
+		if mediaDir == "" {
+			return nil
+		}
+		for _, m := range ev.GetMedia() {
+			path, err := saveMedia(ctx, attempts, ev, m, mediaDir)
+			if err != nil {
+				return describe("DownloadAttemptMedia", err)
+			}
+			fmt.Printf("  %s: %d bytes (%s) in %s\n", m.GetField(), m.GetSizeBytes(), m.GetContentType(), path)
+		}
 		return nil
 	})
 	switch {
@@ -86,6 +103,31 @@ func run(addr, pinfl, birthDate, txID string, follow bool) error {
 	default:
 		return describe("WatchAttempt", err)
 	}
+}
+
+// saveMedia streams one file an event refers to into dir, named after its id; a file
+// that does not match its reference is removed.
+func saveMedia(ctx context.Context, client attemptsv1.AttemptServiceClient, ev *attemptsv1.AttemptEvent, m *attemptsv1.Media, dir string) (string, error) {
+	ext := ".bin"
+	if m.GetContentType() == "image/jpeg" {
+		ext = ".jpg"
+	}
+	path := filepath.Join(dir, m.GetMediaId()+ext)
+	f, err := os.Create(path)
+	if err != nil {
+		return "", err
+	}
+	callCtx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	_, err = idvgateway.DownloadMedia(callCtx, client, ev, m, f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(path)
+		return "", err
+	}
+	return path, nil
 }
 
 // describe turns a gateway error into one readable line with its details.

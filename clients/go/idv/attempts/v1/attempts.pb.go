@@ -26,7 +26,9 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// The vendor an attempt belongs to.
+// The vendor an attempt belongs to. A new vendor adds a value here, its event kinds to
+// `AttemptEvent.kind`, and a `<vendor>_<id name>` field to the `attempt` oneof of each
+// request below: the gateway reads the vendor from that field's name.
 type Vendor int32
 
 const (
@@ -392,8 +394,13 @@ type AttemptEvent struct {
 	//	*AttemptEvent_UserReturned
 	Kind isAttemptEvent_Kind `protobuf_oneof:"kind"`
 	// The vendor's JSON as received, for anything not modelled above (hook signatures
-	// removed). Absent for events the gateway makes itself.
-	Raw           *structpb.Struct `protobuf:"bytes,30,opt,name=raw,proto3" json:"raw,omitempty"`
+	// removed; a file's bytes replaced by `media:<media_id>`). Absent for events the gateway
+	// makes itself.
+	Raw *structpb.Struct `protobuf:"bytes,30,opt,name=raw,proto3" json:"raw,omitempty"`
+	// Files this event carries by reference: a photo's bytes are not inline (`photo.photo`
+	// is empty in events) but stored once and downloaded with DownloadAttemptMedia, so
+	// events stay small enough for any client.
+	Media         []*Media `protobuf:"bytes,31,rep,name=media,proto3" json:"media,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -592,6 +599,13 @@ func (x *AttemptEvent) GetRaw() *structpb.Struct {
 	return nil
 }
 
+func (x *AttemptEvent) GetMedia() []*Media {
+	if x != nil {
+		return x.Media
+	}
+	return nil
+}
+
 type isAttemptEvent_Kind interface {
 	isAttemptEvent_Kind()
 }
@@ -680,6 +694,88 @@ func (*AttemptEvent_BafAttemptAdded) isAttemptEvent_Kind() {}
 
 func (*AttemptEvent_UserReturned) isAttemptEvent_Kind() {}
 
+// A file an event carries by reference.
+type Media struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id within the attempt, for DownloadAttemptMedia.
+	MediaId string `protobuf:"bytes,1,opt,name=media_id,json=mediaId,proto3" json:"media_id,omitempty"`
+	// Which field of the event it stands for, such as `photo.photo`.
+	Field string `protobuf:"bytes,2,opt,name=field,proto3" json:"field,omitempty"`
+	// MIME type, such as `image/jpeg`.
+	ContentType string `protobuf:"bytes,3,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	// Size in bytes.
+	SizeBytes int64 `protobuf:"varint,4,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
+	// Hex SHA-256 of the bytes, to check a download.
+	Sha256        string `protobuf:"bytes,5,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Media) Reset() {
+	*x = Media{}
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Media) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Media) ProtoMessage() {}
+
+func (x *Media) ProtoReflect() protoreflect.Message {
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Media.ProtoReflect.Descriptor instead.
+func (*Media) Descriptor() ([]byte, []int) {
+	return file_idv_attempts_v1_attempts_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Media) GetMediaId() string {
+	if x != nil {
+		return x.MediaId
+	}
+	return ""
+}
+
+func (x *Media) GetField() string {
+	if x != nil {
+		return x.Field
+	}
+	return ""
+}
+
+func (x *Media) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *Media) GetSizeBytes() int64 {
+	if x != nil {
+		return x.SizeBytes
+	}
+	return 0
+}
+
+func (x *Media) GetSha256() string {
+	if x != nil {
+		return x.Sha256
+	}
+	return ""
+}
+
 // The attempt was started or first observed.
 type Started struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -697,7 +793,7 @@ type Started struct {
 
 func (x *Started) Reset() {
 	*x = Started{}
-	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[2]
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -709,7 +805,7 @@ func (x *Started) String() string {
 func (*Started) ProtoMessage() {}
 
 func (x *Started) ProtoReflect() protoreflect.Message {
-	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[2]
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -722,7 +818,7 @@ func (x *Started) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Started.ProtoReflect.Descriptor instead.
 func (*Started) Descriptor() ([]byte, []int) {
-	return file_idv_attempts_v1_attempts_proto_rawDescGZIP(), []int{2}
+	return file_idv_attempts_v1_attempts_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Started) GetTransactionId() string {
@@ -772,7 +868,7 @@ type Completed struct {
 
 func (x *Completed) Reset() {
 	*x = Completed{}
-	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[3]
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -784,7 +880,7 @@ func (x *Completed) String() string {
 func (*Completed) ProtoMessage() {}
 
 func (x *Completed) ProtoReflect() protoreflect.Message {
-	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[3]
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -797,7 +893,7 @@ func (x *Completed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Completed.ProtoReflect.Descriptor instead.
 func (*Completed) Descriptor() ([]byte, []int) {
-	return file_idv_attempts_v1_attempts_proto_rawDescGZIP(), []int{3}
+	return file_idv_attempts_v1_attempts_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Completed) GetStatusCode() int32 {
@@ -850,7 +946,7 @@ type Failed struct {
 
 func (x *Failed) Reset() {
 	*x = Failed{}
-	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[4]
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -862,7 +958,7 @@ func (x *Failed) String() string {
 func (*Failed) ProtoMessage() {}
 
 func (x *Failed) ProtoReflect() protoreflect.Message {
-	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[4]
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -875,7 +971,7 @@ func (x *Failed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Failed.ProtoReflect.Descriptor instead.
 func (*Failed) Descriptor() ([]byte, []int) {
-	return file_idv_attempts_v1_attempts_proto_rawDescGZIP(), []int{4}
+	return file_idv_attempts_v1_attempts_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Failed) GetStatusCode() int32 {
@@ -910,7 +1006,7 @@ type Expired struct {
 
 func (x *Expired) Reset() {
 	*x = Expired{}
-	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[5]
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -922,7 +1018,7 @@ func (x *Expired) String() string {
 func (*Expired) ProtoMessage() {}
 
 func (x *Expired) ProtoReflect() protoreflect.Message {
-	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[5]
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -935,7 +1031,7 @@ func (x *Expired) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Expired.ProtoReflect.Descriptor instead.
 func (*Expired) Descriptor() ([]byte, []int) {
-	return file_idv_attempts_v1_attempts_proto_rawDescGZIP(), []int{5}
+	return file_idv_attempts_v1_attempts_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Expired) GetExpireTime() *timestamppb.Timestamp {
@@ -962,7 +1058,7 @@ type DataFailed struct {
 
 func (x *DataFailed) Reset() {
 	*x = DataFailed{}
-	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[6]
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -974,7 +1070,7 @@ func (x *DataFailed) String() string {
 func (*DataFailed) ProtoMessage() {}
 
 func (x *DataFailed) ProtoReflect() protoreflect.Message {
-	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[6]
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -987,7 +1083,7 @@ func (x *DataFailed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataFailed.ProtoReflect.Descriptor instead.
 func (*DataFailed) Descriptor() ([]byte, []int) {
-	return file_idv_attempts_v1_attempts_proto_rawDescGZIP(), []int{6}
+	return file_idv_attempts_v1_attempts_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *DataFailed) GetDataKind() DataKind {
@@ -1037,7 +1133,7 @@ type BafStatusChanged struct {
 
 func (x *BafStatusChanged) Reset() {
 	*x = BafStatusChanged{}
-	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[7]
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1049,7 +1145,7 @@ func (x *BafStatusChanged) String() string {
 func (*BafStatusChanged) ProtoMessage() {}
 
 func (x *BafStatusChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[7]
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1062,7 +1158,7 @@ func (x *BafStatusChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BafStatusChanged.ProtoReflect.Descriptor instead.
 func (*BafStatusChanged) Descriptor() ([]byte, []int) {
-	return file_idv_attempts_v1_attempts_proto_rawDescGZIP(), []int{7}
+	return file_idv_attempts_v1_attempts_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *BafStatusChanged) GetStatus() v11.ApplicantStatus {
@@ -1111,7 +1207,7 @@ type BafAttemptAdded struct {
 
 func (x *BafAttemptAdded) Reset() {
 	*x = BafAttemptAdded{}
-	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[8]
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1123,7 +1219,7 @@ func (x *BafAttemptAdded) String() string {
 func (*BafAttemptAdded) ProtoMessage() {}
 
 func (x *BafAttemptAdded) ProtoReflect() protoreflect.Message {
-	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[8]
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1136,7 +1232,7 @@ func (x *BafAttemptAdded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BafAttemptAdded.ProtoReflect.Descriptor instead.
 func (*BafAttemptAdded) Descriptor() ([]byte, []int) {
-	return file_idv_attempts_v1_attempts_proto_rawDescGZIP(), []int{8}
+	return file_idv_attempts_v1_attempts_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *BafAttemptAdded) GetAttempt() *v11.Attempt {
@@ -1157,7 +1253,7 @@ type UserReturned struct {
 
 func (x *UserReturned) Reset() {
 	*x = UserReturned{}
-	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[9]
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1169,7 +1265,7 @@ func (x *UserReturned) String() string {
 func (*UserReturned) ProtoMessage() {}
 
 func (x *UserReturned) ProtoReflect() protoreflect.Message {
-	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[9]
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1182,7 +1278,7 @@ func (x *UserReturned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserReturned.ProtoReflect.Descriptor instead.
 func (*UserReturned) Descriptor() ([]byte, []int) {
-	return file_idv_attempts_v1_attempts_proto_rawDescGZIP(), []int{9}
+	return file_idv_attempts_v1_attempts_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *UserReturned) GetRedirectUrl() string {
@@ -1208,7 +1304,7 @@ type GetAttemptRequest struct {
 
 func (x *GetAttemptRequest) Reset() {
 	*x = GetAttemptRequest{}
-	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[10]
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1220,7 +1316,7 @@ func (x *GetAttemptRequest) String() string {
 func (*GetAttemptRequest) ProtoMessage() {}
 
 func (x *GetAttemptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[10]
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1233,7 +1329,7 @@ func (x *GetAttemptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAttemptRequest.ProtoReflect.Descriptor instead.
 func (*GetAttemptRequest) Descriptor() ([]byte, []int) {
-	return file_idv_attempts_v1_attempts_proto_rawDescGZIP(), []int{10}
+	return file_idv_attempts_v1_attempts_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetAttemptRequest) GetAttempt() isGetAttemptRequest_Attempt {
@@ -1290,7 +1386,7 @@ type GetAttemptResponse struct {
 
 func (x *GetAttemptResponse) Reset() {
 	*x = GetAttemptResponse{}
-	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[11]
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1302,7 +1398,7 @@ func (x *GetAttemptResponse) String() string {
 func (*GetAttemptResponse) ProtoMessage() {}
 
 func (x *GetAttemptResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[11]
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1315,7 +1411,7 @@ func (x *GetAttemptResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAttemptResponse.ProtoReflect.Descriptor instead.
 func (*GetAttemptResponse) Descriptor() ([]byte, []int) {
-	return file_idv_attempts_v1_attempts_proto_rawDescGZIP(), []int{11}
+	return file_idv_attempts_v1_attempts_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetAttemptResponse) GetAttempt() *Attempt {
@@ -1345,7 +1441,7 @@ type ListAttemptEventsRequest struct {
 
 func (x *ListAttemptEventsRequest) Reset() {
 	*x = ListAttemptEventsRequest{}
-	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[12]
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1357,7 +1453,7 @@ func (x *ListAttemptEventsRequest) String() string {
 func (*ListAttemptEventsRequest) ProtoMessage() {}
 
 func (x *ListAttemptEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[12]
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1370,7 +1466,7 @@ func (x *ListAttemptEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAttemptEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListAttemptEventsRequest) Descriptor() ([]byte, []int) {
-	return file_idv_attempts_v1_attempts_proto_rawDescGZIP(), []int{12}
+	return file_idv_attempts_v1_attempts_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListAttemptEventsRequest) GetAttempt() isListAttemptEventsRequest_Attempt {
@@ -1443,7 +1539,7 @@ type ListAttemptEventsResponse struct {
 
 func (x *ListAttemptEventsResponse) Reset() {
 	*x = ListAttemptEventsResponse{}
-	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[13]
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1455,7 +1551,7 @@ func (x *ListAttemptEventsResponse) String() string {
 func (*ListAttemptEventsResponse) ProtoMessage() {}
 
 func (x *ListAttemptEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[13]
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1468,7 +1564,7 @@ func (x *ListAttemptEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAttemptEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListAttemptEventsResponse) Descriptor() ([]byte, []int) {
-	return file_idv_attempts_v1_attempts_proto_rawDescGZIP(), []int{13}
+	return file_idv_attempts_v1_attempts_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListAttemptEventsResponse) GetEvents() []*AttemptEvent {
@@ -1483,6 +1579,166 @@ func (x *ListAttemptEventsResponse) GetNextPageToken() string {
 		return x.NextPageToken
 	}
 	return ""
+}
+
+// Request of DownloadAttemptMedia.
+type DownloadAttemptMediaRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The attempt.
+	//
+	// Types that are valid to be assigned to Attempt:
+	//
+	//	*DownloadAttemptMediaRequest_AbleidAttemptId
+	//	*DownloadAttemptMediaRequest_BafApplicantId
+	Attempt isDownloadAttemptMediaRequest_Attempt `protobuf_oneof:"attempt"`
+	// `Media.media_id` of one of the attempt's events.
+	MediaId       string `protobuf:"bytes,3,opt,name=media_id,json=mediaId,proto3" json:"media_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DownloadAttemptMediaRequest) Reset() {
+	*x = DownloadAttemptMediaRequest{}
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DownloadAttemptMediaRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DownloadAttemptMediaRequest) ProtoMessage() {}
+
+func (x *DownloadAttemptMediaRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DownloadAttemptMediaRequest.ProtoReflect.Descriptor instead.
+func (*DownloadAttemptMediaRequest) Descriptor() ([]byte, []int) {
+	return file_idv_attempts_v1_attempts_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *DownloadAttemptMediaRequest) GetAttempt() isDownloadAttemptMediaRequest_Attempt {
+	if x != nil {
+		return x.Attempt
+	}
+	return nil
+}
+
+func (x *DownloadAttemptMediaRequest) GetAbleidAttemptId() string {
+	if x != nil {
+		if x, ok := x.Attempt.(*DownloadAttemptMediaRequest_AbleidAttemptId); ok {
+			return x.AbleidAttemptId
+		}
+	}
+	return ""
+}
+
+func (x *DownloadAttemptMediaRequest) GetBafApplicantId() string {
+	if x != nil {
+		if x, ok := x.Attempt.(*DownloadAttemptMediaRequest_BafApplicantId); ok {
+			return x.BafApplicantId
+		}
+	}
+	return ""
+}
+
+func (x *DownloadAttemptMediaRequest) GetMediaId() string {
+	if x != nil {
+		return x.MediaId
+	}
+	return ""
+}
+
+type isDownloadAttemptMediaRequest_Attempt interface {
+	isDownloadAttemptMediaRequest_Attempt()
+}
+
+type DownloadAttemptMediaRequest_AbleidAttemptId struct {
+	// AbleID session id.
+	AbleidAttemptId string `protobuf:"bytes,1,opt,name=ableid_attempt_id,json=ableidAttemptId,proto3,oneof"`
+}
+
+type DownloadAttemptMediaRequest_BafApplicantId struct {
+	// BAF applicant id.
+	BafApplicantId string `protobuf:"bytes,2,opt,name=baf_applicant_id,json=bafApplicantId,proto3,oneof"`
+}
+
+func (*DownloadAttemptMediaRequest_AbleidAttemptId) isDownloadAttemptMediaRequest_Attempt() {}
+
+func (*DownloadAttemptMediaRequest_BafApplicantId) isDownloadAttemptMediaRequest_Attempt() {}
+
+// One chunk of a DownloadAttemptMedia stream.
+type DownloadAttemptMediaResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The next bytes.
+	Chunk []byte `protobuf:"bytes,1,opt,name=chunk,proto3" json:"chunk,omitempty"`
+	// MIME type; set in the first message.
+	ContentType string `protobuf:"bytes,2,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	// Total size in bytes; set in the first message.
+	ContentLength int64 `protobuf:"varint,3,opt,name=content_length,json=contentLength,proto3" json:"content_length,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DownloadAttemptMediaResponse) Reset() {
+	*x = DownloadAttemptMediaResponse{}
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DownloadAttemptMediaResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DownloadAttemptMediaResponse) ProtoMessage() {}
+
+func (x *DownloadAttemptMediaResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DownloadAttemptMediaResponse.ProtoReflect.Descriptor instead.
+func (*DownloadAttemptMediaResponse) Descriptor() ([]byte, []int) {
+	return file_idv_attempts_v1_attempts_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *DownloadAttemptMediaResponse) GetChunk() []byte {
+	if x != nil {
+		return x.Chunk
+	}
+	return nil
+}
+
+func (x *DownloadAttemptMediaResponse) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *DownloadAttemptMediaResponse) GetContentLength() int64 {
+	if x != nil {
+		return x.ContentLength
+	}
+	return 0
 }
 
 // Request of WatchAttempt.
@@ -1506,7 +1762,7 @@ type WatchAttemptRequest struct {
 
 func (x *WatchAttemptRequest) Reset() {
 	*x = WatchAttemptRequest{}
-	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[14]
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1518,7 +1774,7 @@ func (x *WatchAttemptRequest) String() string {
 func (*WatchAttemptRequest) ProtoMessage() {}
 
 func (x *WatchAttemptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[14]
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1531,7 +1787,7 @@ func (x *WatchAttemptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchAttemptRequest.ProtoReflect.Descriptor instead.
 func (*WatchAttemptRequest) Descriptor() ([]byte, []int) {
-	return file_idv_attempts_v1_attempts_proto_rawDescGZIP(), []int{14}
+	return file_idv_attempts_v1_attempts_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *WatchAttemptRequest) GetAttempt() isWatchAttemptRequest_Attempt {
@@ -1610,7 +1866,7 @@ type WatchAttemptResponse struct {
 
 func (x *WatchAttemptResponse) Reset() {
 	*x = WatchAttemptResponse{}
-	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[15]
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1622,7 +1878,7 @@ func (x *WatchAttemptResponse) String() string {
 func (*WatchAttemptResponse) ProtoMessage() {}
 
 func (x *WatchAttemptResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[15]
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1635,7 +1891,7 @@ func (x *WatchAttemptResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchAttemptResponse.ProtoReflect.Descriptor instead.
 func (*WatchAttemptResponse) Descriptor() ([]byte, []int) {
-	return file_idv_attempts_v1_attempts_proto_rawDescGZIP(), []int{15}
+	return file_idv_attempts_v1_attempts_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *WatchAttemptResponse) GetResumeToken() string {
@@ -1715,7 +1971,7 @@ type Heartbeat struct {
 
 func (x *Heartbeat) Reset() {
 	*x = Heartbeat{}
-	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[16]
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1727,7 +1983,7 @@ func (x *Heartbeat) String() string {
 func (*Heartbeat) ProtoMessage() {}
 
 func (x *Heartbeat) ProtoReflect() protoreflect.Message {
-	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[16]
+	mi := &file_idv_attempts_v1_attempts_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1740,7 +1996,7 @@ func (x *Heartbeat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Heartbeat.ProtoReflect.Descriptor instead.
 func (*Heartbeat) Descriptor() ([]byte, []int) {
-	return file_idv_attempts_v1_attempts_proto_rawDescGZIP(), []int{16}
+	return file_idv_attempts_v1_attempts_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Heartbeat) GetTime() *timestamppb.Timestamp {
@@ -1775,7 +2031,7 @@ const file_idv_attempts_v1_attempts_proto_rawDesc = "" +
 	"resultCode\x12\x1f\n" +
 	"\vresult_type\x18\f \x01(\tR\n" +
 	"resultType\x12%\n" +
-	"\x0eresult_message\x18\r \x01(\tR\rresultMessage\"\xa3\b\n" +
+	"\x0eresult_message\x18\r \x01(\tR\rresultMessage\"\xd7\b\n" +
 	"\fAttemptEvent\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x1a\n" +
 	"\bsequence\x18\x02 \x01(\x03R\bsequence\x12=\n" +
@@ -1798,8 +2054,16 @@ const file_idv_attempts_v1_attempts_proto_rawDesc = "" +
 	"\x12baf_status_changed\x18\x13 \x01(\v2!.idv.attempts.v1.BafStatusChangedH\x00R\x10bafStatusChanged\x12N\n" +
 	"\x11baf_attempt_added\x18\x14 \x01(\v2 .idv.attempts.v1.BafAttemptAddedH\x00R\x0fbafAttemptAdded\x12D\n" +
 	"\ruser_returned\x18\x15 \x01(\v2\x1d.idv.attempts.v1.UserReturnedH\x00R\fuserReturned\x12)\n" +
-	"\x03raw\x18\x1e \x01(\v2\x17.google.protobuf.StructR\x03rawB\x06\n" +
-	"\x04kind\"\x93\x01\n" +
+	"\x03raw\x18\x1e \x01(\v2\x17.google.protobuf.StructR\x03raw\x122\n" +
+	"\x05media\x18\x1f \x03(\v2\x16.idv.attempts.v1.MediaB\x04\xe2A\x01\x03R\x05mediaB\x06\n" +
+	"\x04kind\"\x92\x01\n" +
+	"\x05Media\x12\x19\n" +
+	"\bmedia_id\x18\x01 \x01(\tR\amediaId\x12\x14\n" +
+	"\x05field\x18\x02 \x01(\tR\x05field\x12!\n" +
+	"\fcontent_type\x18\x03 \x01(\tR\vcontentType\x12\x1d\n" +
+	"\n" +
+	"size_bytes\x18\x04 \x01(\x03R\tsizeBytes\x12\x16\n" +
+	"\x06sha256\x18\x05 \x01(\tR\x06sha256\"\x93\x01\n" +
 	"\aStarted\x12%\n" +
 	"\x0etransaction_id\x18\x01 \x01(\tR\rtransactionId\x12\x10\n" +
 	"\x03url\x18\x02 \x01(\tR\x03url\x12;\n" +
@@ -1855,7 +2119,16 @@ const file_idv_attempts_v1_attempts_proto_rawDesc = "" +
 	"\aattempt\"z\n" +
 	"\x19ListAttemptEventsResponse\x125\n" +
 	"\x06events\x18\x01 \x03(\v2\x1d.idv.attempts.v1.AttemptEventR\x06events\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xdd\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa3\x01\n" +
+	"\x1bDownloadAttemptMediaRequest\x12,\n" +
+	"\x11ableid_attempt_id\x18\x01 \x01(\tH\x00R\x0fableidAttemptId\x12*\n" +
+	"\x10baf_applicant_id\x18\x02 \x01(\tH\x00R\x0ebafApplicantId\x12\x1f\n" +
+	"\bmedia_id\x18\x03 \x01(\tB\x04\xe2A\x01\x02R\amediaIdB\t\n" +
+	"\aattempt\"~\n" +
+	"\x1cDownloadAttemptMediaResponse\x12\x14\n" +
+	"\x05chunk\x18\x01 \x01(\fR\x05chunk\x12!\n" +
+	"\fcontent_type\x18\x02 \x01(\tR\vcontentType\x12%\n" +
+	"\x0econtent_length\x18\x03 \x01(\x03R\rcontentLength\"\xdd\x01\n" +
 	"\x13WatchAttemptRequest\x12,\n" +
 	"\x11ableid_attempt_id\x18\x01 \x01(\tH\x00R\x0fableidAttemptId\x12*\n" +
 	"\x10baf_applicant_id\x18\x02 \x01(\tH\x00R\x0ebafApplicantId\x12'\n" +
@@ -1887,12 +2160,13 @@ const file_idv_attempts_v1_attempts_proto_rawDesc = "" +
 	"\x12DATA_KIND_PASSPORT\x10\x01\x12\x13\n" +
 	"\x0fDATA_KIND_PHOTO\x10\x02\x12\x1a\n" +
 	"\x16DATA_KIND_REGISTRATION\x10\x03\x12\x14\n" +
-	"\x10DATA_KIND_PERSON\x10\x042\xb2\x02\n" +
+	"\x10DATA_KIND_PERSON\x10\x042\xa9\x03\n" +
 	"\x0eAttemptService\x12U\n" +
 	"\n" +
 	"GetAttempt\x12\".idv.attempts.v1.GetAttemptRequest\x1a#.idv.attempts.v1.GetAttemptResponse\x12j\n" +
 	"\x11ListAttemptEvents\x12).idv.attempts.v1.ListAttemptEventsRequest\x1a*.idv.attempts.v1.ListAttemptEventsResponse\x12]\n" +
-	"\fWatchAttempt\x12$.idv.attempts.v1.WatchAttemptRequest\x1a%.idv.attempts.v1.WatchAttemptResponse0\x01Bv\n" +
+	"\fWatchAttempt\x12$.idv.attempts.v1.WatchAttemptRequest\x1a%.idv.attempts.v1.WatchAttemptResponse0\x01\x12u\n" +
+	"\x14DownloadAttemptMedia\x12,.idv.attempts.v1.DownloadAttemptMediaRequest\x1a-.idv.attempts.v1.DownloadAttemptMediaResponse0\x01Bv\n" +
 	"\x19io.idvgateway.attempts.v1B\rAttemptsProtoP\x01ZHgithub.com/idv-gateway/idv-gateway/clients/go/idv/attempts/v1;attemptsv1b\x06proto3"
 
 var (
@@ -1908,81 +2182,87 @@ func file_idv_attempts_v1_attempts_proto_rawDescGZIP() []byte {
 }
 
 var file_idv_attempts_v1_attempts_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_idv_attempts_v1_attempts_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_idv_attempts_v1_attempts_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_idv_attempts_v1_attempts_proto_goTypes = []any{
-	(Vendor)(0),                       // 0: idv.attempts.v1.Vendor
-	(AttemptState)(0),                 // 1: idv.attempts.v1.AttemptState
-	(DataKind)(0),                     // 2: idv.attempts.v1.DataKind
-	(*Attempt)(nil),                   // 3: idv.attempts.v1.Attempt
-	(*AttemptEvent)(nil),              // 4: idv.attempts.v1.AttemptEvent
-	(*Started)(nil),                   // 5: idv.attempts.v1.Started
-	(*Completed)(nil),                 // 6: idv.attempts.v1.Completed
-	(*Failed)(nil),                    // 7: idv.attempts.v1.Failed
-	(*Expired)(nil),                   // 8: idv.attempts.v1.Expired
-	(*DataFailed)(nil),                // 9: idv.attempts.v1.DataFailed
-	(*BafStatusChanged)(nil),          // 10: idv.attempts.v1.BafStatusChanged
-	(*BafAttemptAdded)(nil),           // 11: idv.attempts.v1.BafAttemptAdded
-	(*UserReturned)(nil),              // 12: idv.attempts.v1.UserReturned
-	(*GetAttemptRequest)(nil),         // 13: idv.attempts.v1.GetAttemptRequest
-	(*GetAttemptResponse)(nil),        // 14: idv.attempts.v1.GetAttemptResponse
-	(*ListAttemptEventsRequest)(nil),  // 15: idv.attempts.v1.ListAttemptEventsRequest
-	(*ListAttemptEventsResponse)(nil), // 16: idv.attempts.v1.ListAttemptEventsResponse
-	(*WatchAttemptRequest)(nil),       // 17: idv.attempts.v1.WatchAttemptRequest
-	(*WatchAttemptResponse)(nil),      // 18: idv.attempts.v1.WatchAttemptResponse
-	(*Heartbeat)(nil),                 // 19: idv.attempts.v1.Heartbeat
-	(*timestamppb.Timestamp)(nil),     // 20: google.protobuf.Timestamp
-	(*v1.Passport)(nil),               // 21: idv.ableid.v1.Passport
-	(*v1.Photo)(nil),                  // 22: idv.ableid.v1.Photo
-	(*v1.Address)(nil),                // 23: idv.ableid.v1.Address
-	(*v1.Person)(nil),                 // 24: idv.ableid.v1.Person
-	(*structpb.Struct)(nil),           // 25: google.protobuf.Struct
-	(v11.ApplicantStatus)(0),          // 26: idv.baf.v1.ApplicantStatus
-	(*v11.Attempt)(nil),               // 27: idv.baf.v1.Attempt
+	(Vendor)(0),                          // 0: idv.attempts.v1.Vendor
+	(AttemptState)(0),                    // 1: idv.attempts.v1.AttemptState
+	(DataKind)(0),                        // 2: idv.attempts.v1.DataKind
+	(*Attempt)(nil),                      // 3: idv.attempts.v1.Attempt
+	(*AttemptEvent)(nil),                 // 4: idv.attempts.v1.AttemptEvent
+	(*Media)(nil),                        // 5: idv.attempts.v1.Media
+	(*Started)(nil),                      // 6: idv.attempts.v1.Started
+	(*Completed)(nil),                    // 7: idv.attempts.v1.Completed
+	(*Failed)(nil),                       // 8: idv.attempts.v1.Failed
+	(*Expired)(nil),                      // 9: idv.attempts.v1.Expired
+	(*DataFailed)(nil),                   // 10: idv.attempts.v1.DataFailed
+	(*BafStatusChanged)(nil),             // 11: idv.attempts.v1.BafStatusChanged
+	(*BafAttemptAdded)(nil),              // 12: idv.attempts.v1.BafAttemptAdded
+	(*UserReturned)(nil),                 // 13: idv.attempts.v1.UserReturned
+	(*GetAttemptRequest)(nil),            // 14: idv.attempts.v1.GetAttemptRequest
+	(*GetAttemptResponse)(nil),           // 15: idv.attempts.v1.GetAttemptResponse
+	(*ListAttemptEventsRequest)(nil),     // 16: idv.attempts.v1.ListAttemptEventsRequest
+	(*ListAttemptEventsResponse)(nil),    // 17: idv.attempts.v1.ListAttemptEventsResponse
+	(*DownloadAttemptMediaRequest)(nil),  // 18: idv.attempts.v1.DownloadAttemptMediaRequest
+	(*DownloadAttemptMediaResponse)(nil), // 19: idv.attempts.v1.DownloadAttemptMediaResponse
+	(*WatchAttemptRequest)(nil),          // 20: idv.attempts.v1.WatchAttemptRequest
+	(*WatchAttemptResponse)(nil),         // 21: idv.attempts.v1.WatchAttemptResponse
+	(*Heartbeat)(nil),                    // 22: idv.attempts.v1.Heartbeat
+	(*timestamppb.Timestamp)(nil),        // 23: google.protobuf.Timestamp
+	(*v1.Passport)(nil),                  // 24: idv.ableid.v1.Passport
+	(*v1.Photo)(nil),                     // 25: idv.ableid.v1.Photo
+	(*v1.Address)(nil),                   // 26: idv.ableid.v1.Address
+	(*v1.Person)(nil),                    // 27: idv.ableid.v1.Person
+	(*structpb.Struct)(nil),              // 28: google.protobuf.Struct
+	(v11.ApplicantStatus)(0),             // 29: idv.baf.v1.ApplicantStatus
+	(*v11.Attempt)(nil),                  // 30: idv.baf.v1.Attempt
 }
 var file_idv_attempts_v1_attempts_proto_depIdxs = []int32{
 	0,  // 0: idv.attempts.v1.Attempt.vendor:type_name -> idv.attempts.v1.Vendor
 	1,  // 1: idv.attempts.v1.Attempt.state:type_name -> idv.attempts.v1.AttemptState
-	20, // 2: idv.attempts.v1.Attempt.create_time:type_name -> google.protobuf.Timestamp
-	20, // 3: idv.attempts.v1.Attempt.update_time:type_name -> google.protobuf.Timestamp
-	20, // 4: idv.attempts.v1.Attempt.expire_time:type_name -> google.protobuf.Timestamp
-	20, // 5: idv.attempts.v1.AttemptEvent.receive_time:type_name -> google.protobuf.Timestamp
+	23, // 2: idv.attempts.v1.Attempt.create_time:type_name -> google.protobuf.Timestamp
+	23, // 3: idv.attempts.v1.Attempt.update_time:type_name -> google.protobuf.Timestamp
+	23, // 4: idv.attempts.v1.Attempt.expire_time:type_name -> google.protobuf.Timestamp
+	23, // 5: idv.attempts.v1.AttemptEvent.receive_time:type_name -> google.protobuf.Timestamp
 	0,  // 6: idv.attempts.v1.AttemptEvent.vendor:type_name -> idv.attempts.v1.Vendor
 	1,  // 7: idv.attempts.v1.AttemptEvent.attempt_state:type_name -> idv.attempts.v1.AttemptState
-	5,  // 8: idv.attempts.v1.AttemptEvent.started:type_name -> idv.attempts.v1.Started
-	6,  // 9: idv.attempts.v1.AttemptEvent.completed:type_name -> idv.attempts.v1.Completed
-	7,  // 10: idv.attempts.v1.AttemptEvent.failed:type_name -> idv.attempts.v1.Failed
-	8,  // 11: idv.attempts.v1.AttemptEvent.expired:type_name -> idv.attempts.v1.Expired
-	21, // 12: idv.attempts.v1.AttemptEvent.passport:type_name -> idv.ableid.v1.Passport
-	22, // 13: idv.attempts.v1.AttemptEvent.photo:type_name -> idv.ableid.v1.Photo
-	23, // 14: idv.attempts.v1.AttemptEvent.registration:type_name -> idv.ableid.v1.Address
-	24, // 15: idv.attempts.v1.AttemptEvent.person:type_name -> idv.ableid.v1.Person
-	9,  // 16: idv.attempts.v1.AttemptEvent.data_failed:type_name -> idv.attempts.v1.DataFailed
-	10, // 17: idv.attempts.v1.AttemptEvent.baf_status_changed:type_name -> idv.attempts.v1.BafStatusChanged
-	11, // 18: idv.attempts.v1.AttemptEvent.baf_attempt_added:type_name -> idv.attempts.v1.BafAttemptAdded
-	12, // 19: idv.attempts.v1.AttemptEvent.user_returned:type_name -> idv.attempts.v1.UserReturned
-	25, // 20: idv.attempts.v1.AttemptEvent.raw:type_name -> google.protobuf.Struct
-	20, // 21: idv.attempts.v1.Started.expire_time:type_name -> google.protobuf.Timestamp
-	20, // 22: idv.attempts.v1.Expired.expire_time:type_name -> google.protobuf.Timestamp
-	2,  // 23: idv.attempts.v1.DataFailed.data_kind:type_name -> idv.attempts.v1.DataKind
-	26, // 24: idv.attempts.v1.BafStatusChanged.status:type_name -> idv.baf.v1.ApplicantStatus
-	27, // 25: idv.attempts.v1.BafAttemptAdded.attempt:type_name -> idv.baf.v1.Attempt
-	3,  // 26: idv.attempts.v1.GetAttemptResponse.attempt:type_name -> idv.attempts.v1.Attempt
-	4,  // 27: idv.attempts.v1.ListAttemptEventsResponse.events:type_name -> idv.attempts.v1.AttemptEvent
-	3,  // 28: idv.attempts.v1.WatchAttemptResponse.attempt:type_name -> idv.attempts.v1.Attempt
-	4,  // 29: idv.attempts.v1.WatchAttemptResponse.event:type_name -> idv.attempts.v1.AttemptEvent
-	19, // 30: idv.attempts.v1.WatchAttemptResponse.heartbeat:type_name -> idv.attempts.v1.Heartbeat
-	20, // 31: idv.attempts.v1.Heartbeat.time:type_name -> google.protobuf.Timestamp
-	13, // 32: idv.attempts.v1.AttemptService.GetAttempt:input_type -> idv.attempts.v1.GetAttemptRequest
-	15, // 33: idv.attempts.v1.AttemptService.ListAttemptEvents:input_type -> idv.attempts.v1.ListAttemptEventsRequest
-	17, // 34: idv.attempts.v1.AttemptService.WatchAttempt:input_type -> idv.attempts.v1.WatchAttemptRequest
-	14, // 35: idv.attempts.v1.AttemptService.GetAttempt:output_type -> idv.attempts.v1.GetAttemptResponse
-	16, // 36: idv.attempts.v1.AttemptService.ListAttemptEvents:output_type -> idv.attempts.v1.ListAttemptEventsResponse
-	18, // 37: idv.attempts.v1.AttemptService.WatchAttempt:output_type -> idv.attempts.v1.WatchAttemptResponse
-	35, // [35:38] is the sub-list for method output_type
-	32, // [32:35] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	6,  // 8: idv.attempts.v1.AttemptEvent.started:type_name -> idv.attempts.v1.Started
+	7,  // 9: idv.attempts.v1.AttemptEvent.completed:type_name -> idv.attempts.v1.Completed
+	8,  // 10: idv.attempts.v1.AttemptEvent.failed:type_name -> idv.attempts.v1.Failed
+	9,  // 11: idv.attempts.v1.AttemptEvent.expired:type_name -> idv.attempts.v1.Expired
+	24, // 12: idv.attempts.v1.AttemptEvent.passport:type_name -> idv.ableid.v1.Passport
+	25, // 13: idv.attempts.v1.AttemptEvent.photo:type_name -> idv.ableid.v1.Photo
+	26, // 14: idv.attempts.v1.AttemptEvent.registration:type_name -> idv.ableid.v1.Address
+	27, // 15: idv.attempts.v1.AttemptEvent.person:type_name -> idv.ableid.v1.Person
+	10, // 16: idv.attempts.v1.AttemptEvent.data_failed:type_name -> idv.attempts.v1.DataFailed
+	11, // 17: idv.attempts.v1.AttemptEvent.baf_status_changed:type_name -> idv.attempts.v1.BafStatusChanged
+	12, // 18: idv.attempts.v1.AttemptEvent.baf_attempt_added:type_name -> idv.attempts.v1.BafAttemptAdded
+	13, // 19: idv.attempts.v1.AttemptEvent.user_returned:type_name -> idv.attempts.v1.UserReturned
+	28, // 20: idv.attempts.v1.AttemptEvent.raw:type_name -> google.protobuf.Struct
+	5,  // 21: idv.attempts.v1.AttemptEvent.media:type_name -> idv.attempts.v1.Media
+	23, // 22: idv.attempts.v1.Started.expire_time:type_name -> google.protobuf.Timestamp
+	23, // 23: idv.attempts.v1.Expired.expire_time:type_name -> google.protobuf.Timestamp
+	2,  // 24: idv.attempts.v1.DataFailed.data_kind:type_name -> idv.attempts.v1.DataKind
+	29, // 25: idv.attempts.v1.BafStatusChanged.status:type_name -> idv.baf.v1.ApplicantStatus
+	30, // 26: idv.attempts.v1.BafAttemptAdded.attempt:type_name -> idv.baf.v1.Attempt
+	3,  // 27: idv.attempts.v1.GetAttemptResponse.attempt:type_name -> idv.attempts.v1.Attempt
+	4,  // 28: idv.attempts.v1.ListAttemptEventsResponse.events:type_name -> idv.attempts.v1.AttemptEvent
+	3,  // 29: idv.attempts.v1.WatchAttemptResponse.attempt:type_name -> idv.attempts.v1.Attempt
+	4,  // 30: idv.attempts.v1.WatchAttemptResponse.event:type_name -> idv.attempts.v1.AttemptEvent
+	22, // 31: idv.attempts.v1.WatchAttemptResponse.heartbeat:type_name -> idv.attempts.v1.Heartbeat
+	23, // 32: idv.attempts.v1.Heartbeat.time:type_name -> google.protobuf.Timestamp
+	14, // 33: idv.attempts.v1.AttemptService.GetAttempt:input_type -> idv.attempts.v1.GetAttemptRequest
+	16, // 34: idv.attempts.v1.AttemptService.ListAttemptEvents:input_type -> idv.attempts.v1.ListAttemptEventsRequest
+	20, // 35: idv.attempts.v1.AttemptService.WatchAttempt:input_type -> idv.attempts.v1.WatchAttemptRequest
+	18, // 36: idv.attempts.v1.AttemptService.DownloadAttemptMedia:input_type -> idv.attempts.v1.DownloadAttemptMediaRequest
+	15, // 37: idv.attempts.v1.AttemptService.GetAttempt:output_type -> idv.attempts.v1.GetAttemptResponse
+	17, // 38: idv.attempts.v1.AttemptService.ListAttemptEvents:output_type -> idv.attempts.v1.ListAttemptEventsResponse
+	21, // 39: idv.attempts.v1.AttemptService.WatchAttempt:output_type -> idv.attempts.v1.WatchAttemptResponse
+	19, // 40: idv.attempts.v1.AttemptService.DownloadAttemptMedia:output_type -> idv.attempts.v1.DownloadAttemptMediaResponse
+	37, // [37:41] is the sub-list for method output_type
+	33, // [33:37] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_idv_attempts_v1_attempts_proto_init() }
@@ -2004,19 +2284,23 @@ func file_idv_attempts_v1_attempts_proto_init() {
 		(*AttemptEvent_BafAttemptAdded)(nil),
 		(*AttemptEvent_UserReturned)(nil),
 	}
-	file_idv_attempts_v1_attempts_proto_msgTypes[10].OneofWrappers = []any{
+	file_idv_attempts_v1_attempts_proto_msgTypes[11].OneofWrappers = []any{
 		(*GetAttemptRequest_AbleidAttemptId)(nil),
 		(*GetAttemptRequest_BafApplicantId)(nil),
 	}
-	file_idv_attempts_v1_attempts_proto_msgTypes[12].OneofWrappers = []any{
+	file_idv_attempts_v1_attempts_proto_msgTypes[13].OneofWrappers = []any{
 		(*ListAttemptEventsRequest_AbleidAttemptId)(nil),
 		(*ListAttemptEventsRequest_BafApplicantId)(nil),
 	}
-	file_idv_attempts_v1_attempts_proto_msgTypes[14].OneofWrappers = []any{
+	file_idv_attempts_v1_attempts_proto_msgTypes[15].OneofWrappers = []any{
+		(*DownloadAttemptMediaRequest_AbleidAttemptId)(nil),
+		(*DownloadAttemptMediaRequest_BafApplicantId)(nil),
+	}
+	file_idv_attempts_v1_attempts_proto_msgTypes[17].OneofWrappers = []any{
 		(*WatchAttemptRequest_AbleidAttemptId)(nil),
 		(*WatchAttemptRequest_BafApplicantId)(nil),
 	}
-	file_idv_attempts_v1_attempts_proto_msgTypes[15].OneofWrappers = []any{
+	file_idv_attempts_v1_attempts_proto_msgTypes[18].OneofWrappers = []any{
 		(*WatchAttemptResponse_Attempt)(nil),
 		(*WatchAttemptResponse_Event)(nil),
 		(*WatchAttemptResponse_Heartbeat)(nil),
@@ -2027,7 +2311,7 @@ func file_idv_attempts_v1_attempts_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_idv_attempts_v1_attempts_proto_rawDesc), len(file_idv_attempts_v1_attempts_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   17,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

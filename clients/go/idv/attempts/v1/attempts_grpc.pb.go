@@ -19,9 +19,10 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AttemptService_GetAttempt_FullMethodName        = "/idv.attempts.v1.AttemptService/GetAttempt"
-	AttemptService_ListAttemptEvents_FullMethodName = "/idv.attempts.v1.AttemptService/ListAttemptEvents"
-	AttemptService_WatchAttempt_FullMethodName      = "/idv.attempts.v1.AttemptService/WatchAttempt"
+	AttemptService_GetAttempt_FullMethodName           = "/idv.attempts.v1.AttemptService/GetAttempt"
+	AttemptService_ListAttemptEvents_FullMethodName    = "/idv.attempts.v1.AttemptService/ListAttemptEvents"
+	AttemptService_WatchAttempt_FullMethodName         = "/idv.attempts.v1.AttemptService/WatchAttempt"
+	AttemptService_DownloadAttemptMedia_FullMethodName = "/idv.attempts.v1.AttemptService/DownloadAttemptMedia"
 )
 
 // AttemptServiceClient is the client API for AttemptService service.
@@ -35,7 +36,9 @@ const (
 type AttemptServiceClient interface {
 	// The attempt's current state.
 	GetAttempt(ctx context.Context, in *GetAttemptRequest, opts ...grpc.CallOption) (*GetAttemptResponse, error)
-	// The attempt's stored events, oldest first, in pages.
+	// The attempt's stored events, oldest first, in pages. A page holds at most `page_size`
+	// events and stays under 1 MiB (a bigger event is alone on its page), so any client with
+	// gRPC's default 4 MiB limit can read it.
 	ListAttemptEvents(ctx context.Context, in *ListAttemptEventsRequest, opts ...grpc.CallOption) (*ListAttemptEventsResponse, error)
 	// Pushes the attempt's events as they happen.
 	//
@@ -50,6 +53,11 @@ type AttemptServiceClient interface {
 	// RESUME_TOKEN_EXPIRED for a token older than the gateway's retention; INVALID_ARGUMENT
 	// for a malformed token or one from another attempt.
 	WatchAttempt(ctx context.Context, in *WatchAttemptRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchAttemptResponse], error)
+	// The bytes of a file an event carries by reference (`AttemptEvent.media`), in chunks of
+	// at most 64 KiB; the first message also carries the content type and length.
+	//
+	// Errors: NOT_FOUND for an unknown attempt or media id.
+	DownloadAttemptMedia(ctx context.Context, in *DownloadAttemptMediaRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[DownloadAttemptMediaResponse], error)
 }
 
 type attemptServiceClient struct {
@@ -99,6 +107,25 @@ func (c *attemptServiceClient) WatchAttempt(ctx context.Context, in *WatchAttemp
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type AttemptService_WatchAttemptClient = grpc.ServerStreamingClient[WatchAttemptResponse]
 
+func (c *attemptServiceClient) DownloadAttemptMedia(ctx context.Context, in *DownloadAttemptMediaRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[DownloadAttemptMediaResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &AttemptService_ServiceDesc.Streams[1], AttemptService_DownloadAttemptMedia_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[DownloadAttemptMediaRequest, DownloadAttemptMediaResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AttemptService_DownloadAttemptMediaClient = grpc.ServerStreamingClient[DownloadAttemptMediaResponse]
+
 // AttemptServiceServer is the server API for AttemptService service.
 // All implementations must embed UnimplementedAttemptServiceServer
 // for forward compatibility.
@@ -110,7 +137,9 @@ type AttemptService_WatchAttemptClient = grpc.ServerStreamingClient[WatchAttempt
 type AttemptServiceServer interface {
 	// The attempt's current state.
 	GetAttempt(context.Context, *GetAttemptRequest) (*GetAttemptResponse, error)
-	// The attempt's stored events, oldest first, in pages.
+	// The attempt's stored events, oldest first, in pages. A page holds at most `page_size`
+	// events and stays under 1 MiB (a bigger event is alone on its page), so any client with
+	// gRPC's default 4 MiB limit can read it.
 	ListAttemptEvents(context.Context, *ListAttemptEventsRequest) (*ListAttemptEventsResponse, error)
 	// Pushes the attempt's events as they happen.
 	//
@@ -125,6 +154,11 @@ type AttemptServiceServer interface {
 	// RESUME_TOKEN_EXPIRED for a token older than the gateway's retention; INVALID_ARGUMENT
 	// for a malformed token or one from another attempt.
 	WatchAttempt(*WatchAttemptRequest, grpc.ServerStreamingServer[WatchAttemptResponse]) error
+	// The bytes of a file an event carries by reference (`AttemptEvent.media`), in chunks of
+	// at most 64 KiB; the first message also carries the content type and length.
+	//
+	// Errors: NOT_FOUND for an unknown attempt or media id.
+	DownloadAttemptMedia(*DownloadAttemptMediaRequest, grpc.ServerStreamingServer[DownloadAttemptMediaResponse]) error
 	mustEmbedUnimplementedAttemptServiceServer()
 }
 
@@ -143,6 +177,9 @@ func (UnimplementedAttemptServiceServer) ListAttemptEvents(context.Context, *Lis
 }
 func (UnimplementedAttemptServiceServer) WatchAttempt(*WatchAttemptRequest, grpc.ServerStreamingServer[WatchAttemptResponse]) error {
 	return status.Error(codes.Unimplemented, "method WatchAttempt not implemented")
+}
+func (UnimplementedAttemptServiceServer) DownloadAttemptMedia(*DownloadAttemptMediaRequest, grpc.ServerStreamingServer[DownloadAttemptMediaResponse]) error {
+	return status.Error(codes.Unimplemented, "method DownloadAttemptMedia not implemented")
 }
 func (UnimplementedAttemptServiceServer) mustEmbedUnimplementedAttemptServiceServer() {}
 func (UnimplementedAttemptServiceServer) testEmbeddedByValue()                        {}
@@ -212,6 +249,17 @@ func _AttemptService_WatchAttempt_Handler(srv interface{}, stream grpc.ServerStr
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type AttemptService_WatchAttemptServer = grpc.ServerStreamingServer[WatchAttemptResponse]
 
+func _AttemptService_DownloadAttemptMedia_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(DownloadAttemptMediaRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(AttemptServiceServer).DownloadAttemptMedia(m, &grpc.GenericServerStream[DownloadAttemptMediaRequest, DownloadAttemptMediaResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AttemptService_DownloadAttemptMediaServer = grpc.ServerStreamingServer[DownloadAttemptMediaResponse]
+
 // AttemptService_ServiceDesc is the grpc.ServiceDesc for AttemptService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -232,6 +280,11 @@ var AttemptService_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "WatchAttempt",
 			Handler:       _AttemptService_WatchAttempt_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "DownloadAttemptMedia",
+			Handler:       _AttemptService_DownloadAttemptMedia_Handler,
 			ServerStreams: true,
 		},
 	},

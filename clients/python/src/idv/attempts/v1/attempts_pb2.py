@@ -29,7 +29,7 @@ from idv.ableid.v1 import ableid_pb2 as idv_dot_ableid_dot_v1_dot_ableid__pb2
 from idv.baf.v1 import applicants_pb2 as idv_dot_baf_dot_v1_dot_applicants__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eidv/attempts/v1/attempts.proto\x12\x0fidv.attempts.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1aidv/ableid/v1/ableid.proto\x1a\x1bidv/baf/v1/applicants.proto\"\x97\x03\n\x07\x41ttempt\x12\'\n\x06vendor\x18\x01 \x01(\x0e\x32\x17.idv.attempts.v1.Vendor\x12\x12\n\nattempt_id\x18\x02 \x01(\t\x12,\n\x05state\x18\x03 \x01(\x0e\x32\x1d.idv.attempts.v1.AttemptState\x12\x10\n\x08terminal\x18\x04 \x01(\x08\x12\x16\n\x0etransaction_id\x18\x05 \x01(\t\x12\x0b\n\x03url\x18\x06 \x01(\t\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x65xpire_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rlast_sequence\x18\n \x01(\x03\x12\x13\n\x0bresult_code\x18\x0b \x01(\x05\x12\x13\n\x0bresult_type\x18\x0c \x01(\t\x12\x16\n\x0eresult_message\x18\r \x01(\t\"\xd4\x06\n\x0c\x41ttemptEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x03\x12\x30\n\x0creceive_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x06vendor\x18\x04 \x01(\x0e\x32\x17.idv.attempts.v1.Vendor\x12\x12\n\nattempt_id\x18\x05 \x01(\t\x12\x34\n\rattempt_state\x18\x06 \x01(\x0e\x32\x1d.idv.attempts.v1.AttemptState\x12+\n\x07started\x18\n \x01(\x0b\x32\x18.idv.attempts.v1.StartedH\x00\x12/\n\tcompleted\x18\x0b \x01(\x0b\x32\x1a.idv.attempts.v1.CompletedH\x00\x12)\n\x06\x66\x61iled\x18\x0c \x01(\x0b\x32\x17.idv.attempts.v1.FailedH\x00\x12+\n\x07\x65xpired\x18\r \x01(\x0b\x32\x18.idv.attempts.v1.ExpiredH\x00\x12+\n\x08passport\x18\x0e \x01(\x0b\x32\x17.idv.ableid.v1.PassportH\x00\x12%\n\x05photo\x18\x0f \x01(\x0b\x32\x14.idv.ableid.v1.PhotoH\x00\x12.\n\x0cregistration\x18\x10 \x01(\x0b\x32\x16.idv.ableid.v1.AddressH\x00\x12\'\n\x06person\x18\x11 \x01(\x0b\x32\x15.idv.ableid.v1.PersonH\x00\x12\x32\n\x0b\x64\x61ta_failed\x18\x12 \x01(\x0b\x32\x1b.idv.attempts.v1.DataFailedH\x00\x12?\n\x12\x62\x61\x66_status_changed\x18\x13 \x01(\x0b\x32!.idv.attempts.v1.BafStatusChangedH\x00\x12=\n\x11\x62\x61\x66_attempt_added\x18\x14 \x01(\x0b\x32 .idv.attempts.v1.BafAttemptAddedH\x00\x12\x36\n\ruser_returned\x18\x15 \x01(\x0b\x32\x1d.idv.attempts.v1.UserReturnedH\x00\x12$\n\x03raw\x18\x1e \x01(\x0b\x32\x17.google.protobuf.StructB\x06\n\x04kind\"m\n\x07Started\x12\x16\n\x0etransaction_id\x18\x01 \x01(\t\x12\x0b\n\x03url\x18\x02 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04lang\x18\x04 \x01(\t\"i\n\tCompleted\x12\x13\n\x0bstatus_code\x18\x01 \x01(\x05\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x10\n\x08redirect\x18\x04 \x01(\t\x12\x16\n\x0etransaction_id\x18\x05 \x01(\t\"<\n\x06\x46\x61iled\x12\x13\n\x0bstatus_code\x18\x01 \x01(\x05\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\":\n\x07\x45xpired\x12/\n\x0b\x65xpire_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"n\n\nDataFailed\x12,\n\tdata_kind\x18\x01 \x01(\x0e\x32\x19.idv.attempts.v1.DataKind\x12\x13\n\x0bstatus_code\x18\x02 \x01(\x05\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\"\x92\x01\n\x10\x42\x61\x66StatusChanged\x12+\n\x06status\x18\x01 \x01(\x0e\x32\x1b.idv.baf.v1.ApplicantStatus\x12\x12\n\nraw_status\x18\x02 \x01(\x05\x12\x13\n\x0bstatus_name\x18\x03 \x01(\t\x12\x11\n\tcompleted\x18\x04 \x01(\x08\x12\x15\n\rattempts_used\x18\x05 \x01(\x05\"7\n\x0f\x42\x61\x66\x41ttemptAdded\x12$\n\x07\x61ttempt\x18\x01 \x01(\x0b\x32\x13.idv.baf.v1.Attempt\"$\n\x0cUserReturned\x12\x14\n\x0credirect_url\x18\x01 \x01(\t\"W\n\x11GetAttemptRequest\x12\x1b\n\x11\x61\x62leid_attempt_id\x18\x01 \x01(\tH\x00\x12\x1a\n\x10\x62\x61\x66_applicant_id\x18\x02 \x01(\tH\x00\x42\t\n\x07\x61ttempt\"?\n\x12GetAttemptResponse\x12)\n\x07\x61ttempt\x18\x01 \x01(\x0b\x32\x18.idv.attempts.v1.Attempt\"\x91\x01\n\x18ListAttemptEventsRequest\x12\x1b\n\x11\x61\x62leid_attempt_id\x18\x01 \x01(\tH\x00\x12\x1a\n\x10\x62\x61\x66_applicant_id\x18\x02 \x01(\tH\x00\x12\x17\n\tpage_size\x18\x03 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x42\t\n\x07\x61ttempt\"c\n\x19ListAttemptEventsResponse\x12-\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1d.idv.attempts.v1.AttemptEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x9a\x01\n\x13WatchAttemptRequest\x12\x1b\n\x11\x61\x62leid_attempt_id\x18\x01 \x01(\tH\x00\x12\x1a\n\x10\x62\x61\x66_applicant_id\x18\x02 \x01(\tH\x00\x12\x1a\n\x0cresume_token\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12#\n\x15\x66ollow_after_terminal\x18\x04 \x01(\x08\x42\x04\xe2\x41\x01\x01\x42\t\n\x07\x61ttempt\"\xc2\x01\n\x14WatchAttemptResponse\x12\x14\n\x0cresume_token\x18\x01 \x01(\t\x12+\n\x07\x61ttempt\x18\x02 \x01(\x0b\x32\x18.idv.attempts.v1.AttemptH\x00\x12.\n\x05\x65vent\x18\x03 \x01(\x0b\x32\x1d.idv.attempts.v1.AttemptEventH\x00\x12/\n\theartbeat\x18\x04 \x01(\x0b\x32\x1a.idv.attempts.v1.HeartbeatH\x00\x42\x06\n\x04kind\"5\n\tHeartbeat\x12(\n\x04time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*C\n\x06Vendor\x12\x16\n\x12VENDOR_UNSPECIFIED\x10\x00\x12\x11\n\rVENDOR_ABLEID\x10\x01\x12\x0e\n\nVENDOR_BAF\x10\x02*\xb6\x01\n\x0c\x41ttemptState\x12\x1d\n\x19\x41TTEMPT_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15\x41TTEMPT_STATE_PENDING\x10\x01\x12\x1b\n\x17\x41TTEMPT_STATE_SUCCEEDED\x10\x02\x12\x18\n\x14\x41TTEMPT_STATE_FAILED\x10\x03\x12\x19\n\x15\x41TTEMPT_STATE_EXPIRED\x10\x04\x12\x1a\n\x16\x41TTEMPT_STATE_CANCELED\x10\x05*\x84\x01\n\x08\x44\x61taKind\x12\x19\n\x15\x44\x41TA_KIND_UNSPECIFIED\x10\x00\x12\x16\n\x12\x44\x41TA_KIND_PASSPORT\x10\x01\x12\x13\n\x0f\x44\x41TA_KIND_PHOTO\x10\x02\x12\x1a\n\x16\x44\x41TA_KIND_REGISTRATION\x10\x03\x12\x14\n\x10\x44\x41TA_KIND_PERSON\x10\x04\x32\xb2\x02\n\x0e\x41ttemptService\x12U\n\nGetAttempt\x12\".idv.attempts.v1.GetAttemptRequest\x1a#.idv.attempts.v1.GetAttemptResponse\x12j\n\x11ListAttemptEvents\x12).idv.attempts.v1.ListAttemptEventsRequest\x1a*.idv.attempts.v1.ListAttemptEventsResponse\x12]\n\x0cWatchAttempt\x12$.idv.attempts.v1.WatchAttemptRequest\x1a%.idv.attempts.v1.WatchAttemptResponse0\x01\x42v\n\x19io.idvgateway.attempts.v1B\rAttemptsProtoP\x01ZHgithub.com/idv-gateway/idv-gateway/clients/go/idv/attempts/v1;attemptsv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eidv/attempts/v1/attempts.proto\x12\x0fidv.attempts.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1aidv/ableid/v1/ableid.proto\x1a\x1bidv/baf/v1/applicants.proto\"\x97\x03\n\x07\x41ttempt\x12\'\n\x06vendor\x18\x01 \x01(\x0e\x32\x17.idv.attempts.v1.Vendor\x12\x12\n\nattempt_id\x18\x02 \x01(\t\x12,\n\x05state\x18\x03 \x01(\x0e\x32\x1d.idv.attempts.v1.AttemptState\x12\x10\n\x08terminal\x18\x04 \x01(\x08\x12\x16\n\x0etransaction_id\x18\x05 \x01(\t\x12\x0b\n\x03url\x18\x06 \x01(\t\x12/\n\x0b\x63reate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x65xpire_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rlast_sequence\x18\n \x01(\x03\x12\x13\n\x0bresult_code\x18\x0b \x01(\x05\x12\x13\n\x0bresult_type\x18\x0c \x01(\t\x12\x16\n\x0eresult_message\x18\r \x01(\t\"\x81\x07\n\x0c\x41ttemptEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x03\x12\x30\n\x0creceive_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x06vendor\x18\x04 \x01(\x0e\x32\x17.idv.attempts.v1.Vendor\x12\x12\n\nattempt_id\x18\x05 \x01(\t\x12\x34\n\rattempt_state\x18\x06 \x01(\x0e\x32\x1d.idv.attempts.v1.AttemptState\x12+\n\x07started\x18\n \x01(\x0b\x32\x18.idv.attempts.v1.StartedH\x00\x12/\n\tcompleted\x18\x0b \x01(\x0b\x32\x1a.idv.attempts.v1.CompletedH\x00\x12)\n\x06\x66\x61iled\x18\x0c \x01(\x0b\x32\x17.idv.attempts.v1.FailedH\x00\x12+\n\x07\x65xpired\x18\r \x01(\x0b\x32\x18.idv.attempts.v1.ExpiredH\x00\x12+\n\x08passport\x18\x0e \x01(\x0b\x32\x17.idv.ableid.v1.PassportH\x00\x12%\n\x05photo\x18\x0f \x01(\x0b\x32\x14.idv.ableid.v1.PhotoH\x00\x12.\n\x0cregistration\x18\x10 \x01(\x0b\x32\x16.idv.ableid.v1.AddressH\x00\x12\'\n\x06person\x18\x11 \x01(\x0b\x32\x15.idv.ableid.v1.PersonH\x00\x12\x32\n\x0b\x64\x61ta_failed\x18\x12 \x01(\x0b\x32\x1b.idv.attempts.v1.DataFailedH\x00\x12?\n\x12\x62\x61\x66_status_changed\x18\x13 \x01(\x0b\x32!.idv.attempts.v1.BafStatusChangedH\x00\x12=\n\x11\x62\x61\x66_attempt_added\x18\x14 \x01(\x0b\x32 .idv.attempts.v1.BafAttemptAddedH\x00\x12\x36\n\ruser_returned\x18\x15 \x01(\x0b\x32\x1d.idv.attempts.v1.UserReturnedH\x00\x12$\n\x03raw\x18\x1e \x01(\x0b\x32\x17.google.protobuf.Struct\x12+\n\x05media\x18\x1f \x03(\x0b\x32\x16.idv.attempts.v1.MediaB\x04\xe2\x41\x01\x03\x42\x06\n\x04kind\"b\n\x05Media\x12\x10\n\x08media_id\x18\x01 \x01(\t\x12\r\n\x05\x66ield\x18\x02 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x03 \x01(\t\x12\x12\n\nsize_bytes\x18\x04 \x01(\x03\x12\x0e\n\x06sha256\x18\x05 \x01(\t\"m\n\x07Started\x12\x16\n\x0etransaction_id\x18\x01 \x01(\t\x12\x0b\n\x03url\x18\x02 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04lang\x18\x04 \x01(\t\"i\n\tCompleted\x12\x13\n\x0bstatus_code\x18\x01 \x01(\x05\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x10\n\x08redirect\x18\x04 \x01(\t\x12\x16\n\x0etransaction_id\x18\x05 \x01(\t\"<\n\x06\x46\x61iled\x12\x13\n\x0bstatus_code\x18\x01 \x01(\x05\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\":\n\x07\x45xpired\x12/\n\x0b\x65xpire_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"n\n\nDataFailed\x12,\n\tdata_kind\x18\x01 \x01(\x0e\x32\x19.idv.attempts.v1.DataKind\x12\x13\n\x0bstatus_code\x18\x02 \x01(\x05\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\"\x92\x01\n\x10\x42\x61\x66StatusChanged\x12+\n\x06status\x18\x01 \x01(\x0e\x32\x1b.idv.baf.v1.ApplicantStatus\x12\x12\n\nraw_status\x18\x02 \x01(\x05\x12\x13\n\x0bstatus_name\x18\x03 \x01(\t\x12\x11\n\tcompleted\x18\x04 \x01(\x08\x12\x15\n\rattempts_used\x18\x05 \x01(\x05\"7\n\x0f\x42\x61\x66\x41ttemptAdded\x12$\n\x07\x61ttempt\x18\x01 \x01(\x0b\x32\x13.idv.baf.v1.Attempt\"$\n\x0cUserReturned\x12\x14\n\x0credirect_url\x18\x01 \x01(\t\"W\n\x11GetAttemptRequest\x12\x1b\n\x11\x61\x62leid_attempt_id\x18\x01 \x01(\tH\x00\x12\x1a\n\x10\x62\x61\x66_applicant_id\x18\x02 \x01(\tH\x00\x42\t\n\x07\x61ttempt\"?\n\x12GetAttemptResponse\x12)\n\x07\x61ttempt\x18\x01 \x01(\x0b\x32\x18.idv.attempts.v1.Attempt\"\x91\x01\n\x18ListAttemptEventsRequest\x12\x1b\n\x11\x61\x62leid_attempt_id\x18\x01 \x01(\tH\x00\x12\x1a\n\x10\x62\x61\x66_applicant_id\x18\x02 \x01(\tH\x00\x12\x17\n\tpage_size\x18\x03 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x42\t\n\x07\x61ttempt\"c\n\x19ListAttemptEventsResponse\x12-\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1d.idv.attempts.v1.AttemptEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"y\n\x1b\x44ownloadAttemptMediaRequest\x12\x1b\n\x11\x61\x62leid_attempt_id\x18\x01 \x01(\tH\x00\x12\x1a\n\x10\x62\x61\x66_applicant_id\x18\x02 \x01(\tH\x00\x12\x16\n\x08media_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x42\t\n\x07\x61ttempt\"[\n\x1c\x44ownloadAttemptMediaResponse\x12\r\n\x05\x63hunk\x18\x01 \x01(\x0c\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12\x16\n\x0e\x63ontent_length\x18\x03 \x01(\x03\"\x9a\x01\n\x13WatchAttemptRequest\x12\x1b\n\x11\x61\x62leid_attempt_id\x18\x01 \x01(\tH\x00\x12\x1a\n\x10\x62\x61\x66_applicant_id\x18\x02 \x01(\tH\x00\x12\x1a\n\x0cresume_token\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12#\n\x15\x66ollow_after_terminal\x18\x04 \x01(\x08\x42\x04\xe2\x41\x01\x01\x42\t\n\x07\x61ttempt\"\xc2\x01\n\x14WatchAttemptResponse\x12\x14\n\x0cresume_token\x18\x01 \x01(\t\x12+\n\x07\x61ttempt\x18\x02 \x01(\x0b\x32\x18.idv.attempts.v1.AttemptH\x00\x12.\n\x05\x65vent\x18\x03 \x01(\x0b\x32\x1d.idv.attempts.v1.AttemptEventH\x00\x12/\n\theartbeat\x18\x04 \x01(\x0b\x32\x1a.idv.attempts.v1.HeartbeatH\x00\x42\x06\n\x04kind\"5\n\tHeartbeat\x12(\n\x04time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*C\n\x06Vendor\x12\x16\n\x12VENDOR_UNSPECIFIED\x10\x00\x12\x11\n\rVENDOR_ABLEID\x10\x01\x12\x0e\n\nVENDOR_BAF\x10\x02*\xb6\x01\n\x0c\x41ttemptState\x12\x1d\n\x19\x41TTEMPT_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15\x41TTEMPT_STATE_PENDING\x10\x01\x12\x1b\n\x17\x41TTEMPT_STATE_SUCCEEDED\x10\x02\x12\x18\n\x14\x41TTEMPT_STATE_FAILED\x10\x03\x12\x19\n\x15\x41TTEMPT_STATE_EXPIRED\x10\x04\x12\x1a\n\x16\x41TTEMPT_STATE_CANCELED\x10\x05*\x84\x01\n\x08\x44\x61taKind\x12\x19\n\x15\x44\x41TA_KIND_UNSPECIFIED\x10\x00\x12\x16\n\x12\x44\x41TA_KIND_PASSPORT\x10\x01\x12\x13\n\x0f\x44\x41TA_KIND_PHOTO\x10\x02\x12\x1a\n\x16\x44\x41TA_KIND_REGISTRATION\x10\x03\x12\x14\n\x10\x44\x41TA_KIND_PERSON\x10\x04\x32\xa9\x03\n\x0e\x41ttemptService\x12U\n\nGetAttempt\x12\".idv.attempts.v1.GetAttemptRequest\x1a#.idv.attempts.v1.GetAttemptResponse\x12j\n\x11ListAttemptEvents\x12).idv.attempts.v1.ListAttemptEventsRequest\x1a*.idv.attempts.v1.ListAttemptEventsResponse\x12]\n\x0cWatchAttempt\x12$.idv.attempts.v1.WatchAttemptRequest\x1a%.idv.attempts.v1.WatchAttemptResponse0\x01\x12u\n\x14\x44ownloadAttemptMedia\x12,.idv.attempts.v1.DownloadAttemptMediaRequest\x1a-.idv.attempts.v1.DownloadAttemptMediaResponse0\x01\x42v\n\x19io.idvgateway.attempts.v1B\rAttemptsProtoP\x01ZHgithub.com/idv-gateway/idv-gateway/clients/go/idv/attempts/v1;attemptsv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,54 +37,64 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'idv.attempts.v1.attempts_pb
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\031io.idvgateway.attempts.v1B\rAttemptsProtoP\001ZHgithub.com/idv-gateway/idv-gateway/clients/go/idv/attempts/v1;attemptsv1'
+  _globals['_ATTEMPTEVENT'].fields_by_name['media']._loaded_options = None
+  _globals['_ATTEMPTEVENT'].fields_by_name['media']._serialized_options = b'\342A\001\003'
   _globals['_LISTATTEMPTEVENTSREQUEST'].fields_by_name['page_size']._loaded_options = None
   _globals['_LISTATTEMPTEVENTSREQUEST'].fields_by_name['page_size']._serialized_options = b'\342A\001\001'
   _globals['_LISTATTEMPTEVENTSREQUEST'].fields_by_name['page_token']._loaded_options = None
   _globals['_LISTATTEMPTEVENTSREQUEST'].fields_by_name['page_token']._serialized_options = b'\342A\001\001'
+  _globals['_DOWNLOADATTEMPTMEDIAREQUEST'].fields_by_name['media_id']._loaded_options = None
+  _globals['_DOWNLOADATTEMPTMEDIAREQUEST'].fields_by_name['media_id']._serialized_options = b'\342A\001\002'
   _globals['_WATCHATTEMPTREQUEST'].fields_by_name['resume_token']._loaded_options = None
   _globals['_WATCHATTEMPTREQUEST'].fields_by_name['resume_token']._serialized_options = b'\342A\001\001'
   _globals['_WATCHATTEMPTREQUEST'].fields_by_name['follow_after_terminal']._loaded_options = None
   _globals['_WATCHATTEMPTREQUEST'].fields_by_name['follow_after_terminal']._serialized_options = b'\342A\001\001'
-  _globals['_VENDOR']._serialized_start=2977
-  _globals['_VENDOR']._serialized_end=3044
-  _globals['_ATTEMPTSTATE']._serialized_start=3047
-  _globals['_ATTEMPTSTATE']._serialized_end=3229
-  _globals['_DATAKIND']._serialized_start=3232
-  _globals['_DATAKIND']._serialized_end=3364
+  _globals['_VENDOR']._serialized_start=3338
+  _globals['_VENDOR']._serialized_end=3405
+  _globals['_ATTEMPTSTATE']._serialized_start=3408
+  _globals['_ATTEMPTSTATE']._serialized_end=3590
+  _globals['_DATAKIND']._serialized_start=3593
+  _globals['_DATAKIND']._serialized_end=3725
   _globals['_ATTEMPT']._serialized_start=205
   _globals['_ATTEMPT']._serialized_end=612
   _globals['_ATTEMPTEVENT']._serialized_start=615
-  _globals['_ATTEMPTEVENT']._serialized_end=1467
-  _globals['_STARTED']._serialized_start=1469
-  _globals['_STARTED']._serialized_end=1578
-  _globals['_COMPLETED']._serialized_start=1580
-  _globals['_COMPLETED']._serialized_end=1685
-  _globals['_FAILED']._serialized_start=1687
-  _globals['_FAILED']._serialized_end=1747
-  _globals['_EXPIRED']._serialized_start=1749
-  _globals['_EXPIRED']._serialized_end=1807
-  _globals['_DATAFAILED']._serialized_start=1809
-  _globals['_DATAFAILED']._serialized_end=1919
-  _globals['_BAFSTATUSCHANGED']._serialized_start=1922
-  _globals['_BAFSTATUSCHANGED']._serialized_end=2068
-  _globals['_BAFATTEMPTADDED']._serialized_start=2070
-  _globals['_BAFATTEMPTADDED']._serialized_end=2125
-  _globals['_USERRETURNED']._serialized_start=2127
-  _globals['_USERRETURNED']._serialized_end=2163
-  _globals['_GETATTEMPTREQUEST']._serialized_start=2165
-  _globals['_GETATTEMPTREQUEST']._serialized_end=2252
-  _globals['_GETATTEMPTRESPONSE']._serialized_start=2254
-  _globals['_GETATTEMPTRESPONSE']._serialized_end=2317
-  _globals['_LISTATTEMPTEVENTSREQUEST']._serialized_start=2320
-  _globals['_LISTATTEMPTEVENTSREQUEST']._serialized_end=2465
-  _globals['_LISTATTEMPTEVENTSRESPONSE']._serialized_start=2467
-  _globals['_LISTATTEMPTEVENTSRESPONSE']._serialized_end=2566
-  _globals['_WATCHATTEMPTREQUEST']._serialized_start=2569
-  _globals['_WATCHATTEMPTREQUEST']._serialized_end=2723
-  _globals['_WATCHATTEMPTRESPONSE']._serialized_start=2726
-  _globals['_WATCHATTEMPTRESPONSE']._serialized_end=2920
-  _globals['_HEARTBEAT']._serialized_start=2922
-  _globals['_HEARTBEAT']._serialized_end=2975
-  _globals['_ATTEMPTSERVICE']._serialized_start=3367
-  _globals['_ATTEMPTSERVICE']._serialized_end=3673
+  _globals['_ATTEMPTEVENT']._serialized_end=1512
+  _globals['_MEDIA']._serialized_start=1514
+  _globals['_MEDIA']._serialized_end=1612
+  _globals['_STARTED']._serialized_start=1614
+  _globals['_STARTED']._serialized_end=1723
+  _globals['_COMPLETED']._serialized_start=1725
+  _globals['_COMPLETED']._serialized_end=1830
+  _globals['_FAILED']._serialized_start=1832
+  _globals['_FAILED']._serialized_end=1892
+  _globals['_EXPIRED']._serialized_start=1894
+  _globals['_EXPIRED']._serialized_end=1952
+  _globals['_DATAFAILED']._serialized_start=1954
+  _globals['_DATAFAILED']._serialized_end=2064
+  _globals['_BAFSTATUSCHANGED']._serialized_start=2067
+  _globals['_BAFSTATUSCHANGED']._serialized_end=2213
+  _globals['_BAFATTEMPTADDED']._serialized_start=2215
+  _globals['_BAFATTEMPTADDED']._serialized_end=2270
+  _globals['_USERRETURNED']._serialized_start=2272
+  _globals['_USERRETURNED']._serialized_end=2308
+  _globals['_GETATTEMPTREQUEST']._serialized_start=2310
+  _globals['_GETATTEMPTREQUEST']._serialized_end=2397
+  _globals['_GETATTEMPTRESPONSE']._serialized_start=2399
+  _globals['_GETATTEMPTRESPONSE']._serialized_end=2462
+  _globals['_LISTATTEMPTEVENTSREQUEST']._serialized_start=2465
+  _globals['_LISTATTEMPTEVENTSREQUEST']._serialized_end=2610
+  _globals['_LISTATTEMPTEVENTSRESPONSE']._serialized_start=2612
+  _globals['_LISTATTEMPTEVENTSRESPONSE']._serialized_end=2711
+  _globals['_DOWNLOADATTEMPTMEDIAREQUEST']._serialized_start=2713
+  _globals['_DOWNLOADATTEMPTMEDIAREQUEST']._serialized_end=2834
+  _globals['_DOWNLOADATTEMPTMEDIARESPONSE']._serialized_start=2836
+  _globals['_DOWNLOADATTEMPTMEDIARESPONSE']._serialized_end=2927
+  _globals['_WATCHATTEMPTREQUEST']._serialized_start=2930
+  _globals['_WATCHATTEMPTREQUEST']._serialized_end=3084
+  _globals['_WATCHATTEMPTRESPONSE']._serialized_start=3087
+  _globals['_WATCHATTEMPTRESPONSE']._serialized_end=3281
+  _globals['_HEARTBEAT']._serialized_start=3283
+  _globals['_HEARTBEAT']._serialized_end=3336
+  _globals['_ATTEMPTSERVICE']._serialized_start=3728
+  _globals['_ATTEMPTSERVICE']._serialized_end=4153
 # @@protoc_insertion_point(module_scope)

@@ -82,7 +82,7 @@ class Attempt(_message.Message):
     def __init__(self, vendor: _Optional[_Union[Vendor, str]] = ..., attempt_id: _Optional[str] = ..., state: _Optional[_Union[AttemptState, str]] = ..., terminal: _Optional[bool] = ..., transaction_id: _Optional[str] = ..., url: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_sequence: _Optional[int] = ..., result_code: _Optional[int] = ..., result_type: _Optional[str] = ..., result_message: _Optional[str] = ...) -> None: ...
 
 class AttemptEvent(_message.Message):
-    __slots__ = ("event_id", "sequence", "receive_time", "vendor", "attempt_id", "attempt_state", "started", "completed", "failed", "expired", "passport", "photo", "registration", "person", "data_failed", "baf_status_changed", "baf_attempt_added", "user_returned", "raw")
+    __slots__ = ("event_id", "sequence", "receive_time", "vendor", "attempt_id", "attempt_state", "started", "completed", "failed", "expired", "passport", "photo", "registration", "person", "data_failed", "baf_status_changed", "baf_attempt_added", "user_returned", "raw", "media")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     RECEIVE_TIME_FIELD_NUMBER: _ClassVar[int]
@@ -102,6 +102,7 @@ class AttemptEvent(_message.Message):
     BAF_ATTEMPT_ADDED_FIELD_NUMBER: _ClassVar[int]
     USER_RETURNED_FIELD_NUMBER: _ClassVar[int]
     RAW_FIELD_NUMBER: _ClassVar[int]
+    MEDIA_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     sequence: int
     receive_time: _timestamp_pb2.Timestamp
@@ -121,7 +122,22 @@ class AttemptEvent(_message.Message):
     baf_attempt_added: BafAttemptAdded
     user_returned: UserReturned
     raw: _struct_pb2.Struct
-    def __init__(self, event_id: _Optional[str] = ..., sequence: _Optional[int] = ..., receive_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., vendor: _Optional[_Union[Vendor, str]] = ..., attempt_id: _Optional[str] = ..., attempt_state: _Optional[_Union[AttemptState, str]] = ..., started: _Optional[_Union[Started, _Mapping]] = ..., completed: _Optional[_Union[Completed, _Mapping]] = ..., failed: _Optional[_Union[Failed, _Mapping]] = ..., expired: _Optional[_Union[Expired, _Mapping]] = ..., passport: _Optional[_Union[_ableid_pb2.Passport, _Mapping]] = ..., photo: _Optional[_Union[_ableid_pb2.Photo, _Mapping]] = ..., registration: _Optional[_Union[_ableid_pb2.Address, _Mapping]] = ..., person: _Optional[_Union[_ableid_pb2.Person, _Mapping]] = ..., data_failed: _Optional[_Union[DataFailed, _Mapping]] = ..., baf_status_changed: _Optional[_Union[BafStatusChanged, _Mapping]] = ..., baf_attempt_added: _Optional[_Union[BafAttemptAdded, _Mapping]] = ..., user_returned: _Optional[_Union[UserReturned, _Mapping]] = ..., raw: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+    media: _containers.RepeatedCompositeFieldContainer[Media]
+    def __init__(self, event_id: _Optional[str] = ..., sequence: _Optional[int] = ..., receive_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., vendor: _Optional[_Union[Vendor, str]] = ..., attempt_id: _Optional[str] = ..., attempt_state: _Optional[_Union[AttemptState, str]] = ..., started: _Optional[_Union[Started, _Mapping]] = ..., completed: _Optional[_Union[Completed, _Mapping]] = ..., failed: _Optional[_Union[Failed, _Mapping]] = ..., expired: _Optional[_Union[Expired, _Mapping]] = ..., passport: _Optional[_Union[_ableid_pb2.Passport, _Mapping]] = ..., photo: _Optional[_Union[_ableid_pb2.Photo, _Mapping]] = ..., registration: _Optional[_Union[_ableid_pb2.Address, _Mapping]] = ..., person: _Optional[_Union[_ableid_pb2.Person, _Mapping]] = ..., data_failed: _Optional[_Union[DataFailed, _Mapping]] = ..., baf_status_changed: _Optional[_Union[BafStatusChanged, _Mapping]] = ..., baf_attempt_added: _Optional[_Union[BafAttemptAdded, _Mapping]] = ..., user_returned: _Optional[_Union[UserReturned, _Mapping]] = ..., raw: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., media: _Optional[_Iterable[_Union[Media, _Mapping]]] = ...) -> None: ...
+
+class Media(_message.Message):
+    __slots__ = ("media_id", "field", "content_type", "size_bytes", "sha256")
+    MEDIA_ID_FIELD_NUMBER: _ClassVar[int]
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    media_id: str
+    field: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    def __init__(self, media_id: _Optional[str] = ..., field: _Optional[str] = ..., content_type: _Optional[str] = ..., size_bytes: _Optional[int] = ..., sha256: _Optional[str] = ...) -> None: ...
 
 class Started(_message.Message):
     __slots__ = ("transaction_id", "url", "expire_time", "lang")
@@ -236,6 +252,26 @@ class ListAttemptEventsResponse(_message.Message):
     events: _containers.RepeatedCompositeFieldContainer[AttemptEvent]
     next_page_token: str
     def __init__(self, events: _Optional[_Iterable[_Union[AttemptEvent, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class DownloadAttemptMediaRequest(_message.Message):
+    __slots__ = ("ableid_attempt_id", "baf_applicant_id", "media_id")
+    ABLEID_ATTEMPT_ID_FIELD_NUMBER: _ClassVar[int]
+    BAF_APPLICANT_ID_FIELD_NUMBER: _ClassVar[int]
+    MEDIA_ID_FIELD_NUMBER: _ClassVar[int]
+    ableid_attempt_id: str
+    baf_applicant_id: str
+    media_id: str
+    def __init__(self, ableid_attempt_id: _Optional[str] = ..., baf_applicant_id: _Optional[str] = ..., media_id: _Optional[str] = ...) -> None: ...
+
+class DownloadAttemptMediaResponse(_message.Message):
+    __slots__ = ("chunk", "content_type", "content_length")
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    chunk: bytes
+    content_type: str
+    content_length: int
+    def __init__(self, chunk: _Optional[bytes] = ..., content_type: _Optional[str] = ..., content_length: _Optional[int] = ...) -> None: ...
 
 class WatchAttemptRequest(_message.Message):
     __slots__ = ("ableid_attempt_id", "baf_applicant_id", "resume_token", "follow_after_terminal")

@@ -53,6 +53,11 @@ class AttemptServiceStub:
                 request_serializer=idv_dot_attempts_dot_v1_dot_attempts__pb2.WatchAttemptRequest.SerializeToString,
                 response_deserializer=idv_dot_attempts_dot_v1_dot_attempts__pb2.WatchAttemptResponse.FromString,
                 _registered_method=True)
+        self.DownloadAttemptMedia = channel.unary_stream(
+                '/idv.attempts.v1.AttemptService/DownloadAttemptMedia',
+                request_serializer=idv_dot_attempts_dot_v1_dot_attempts__pb2.DownloadAttemptMediaRequest.SerializeToString,
+                response_deserializer=idv_dot_attempts_dot_v1_dot_attempts__pb2.DownloadAttemptMediaResponse.FromString,
+                _registered_method=True)
 
 
 class AttemptServiceServicer:
@@ -70,7 +75,9 @@ class AttemptServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListAttemptEvents(self, request, context):
-        """The attempt's stored events, oldest first, in pages.
+        """The attempt's stored events, oldest first, in pages. A page holds at most `page_size`
+        events and stays under 1 MiB (a bigger event is alone on its page), so any client with
+        gRPC's default 4 MiB limit can read it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -94,6 +101,16 @@ class AttemptServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DownloadAttemptMedia(self, request, context):
+        """The bytes of a file an event carries by reference (`AttemptEvent.media`), in chunks of
+        at most 64 KiB; the first message also carries the content type and length.
+
+        Errors: NOT_FOUND for an unknown attempt or media id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AttemptServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -111,6 +128,11 @@ def add_AttemptServiceServicer_to_server(servicer, server):
                     servicer.WatchAttempt,
                     request_deserializer=idv_dot_attempts_dot_v1_dot_attempts__pb2.WatchAttemptRequest.FromString,
                     response_serializer=idv_dot_attempts_dot_v1_dot_attempts__pb2.WatchAttemptResponse.SerializeToString,
+            ),
+            'DownloadAttemptMedia': grpc.unary_stream_rpc_method_handler(
+                    servicer.DownloadAttemptMedia,
+                    request_deserializer=idv_dot_attempts_dot_v1_dot_attempts__pb2.DownloadAttemptMediaRequest.FromString,
+                    response_serializer=idv_dot_attempts_dot_v1_dot_attempts__pb2.DownloadAttemptMediaResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -198,6 +220,33 @@ class AttemptService:
             '/idv.attempts.v1.AttemptService/WatchAttempt',
             idv_dot_attempts_dot_v1_dot_attempts__pb2.WatchAttemptRequest.SerializeToString,
             idv_dot_attempts_dot_v1_dot_attempts__pb2.WatchAttemptResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DownloadAttemptMedia(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/idv.attempts.v1.AttemptService/DownloadAttemptMedia',
+            idv_dot_attempts_dot_v1_dot_attempts__pb2.DownloadAttemptMediaRequest.SerializeToString,
+            idv_dot_attempts_dot_v1_dot_attempts__pb2.DownloadAttemptMediaResponse.FromString,
             options,
             channel_credentials,
             insecure,

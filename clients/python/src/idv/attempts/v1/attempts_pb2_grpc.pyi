@@ -40,7 +40,10 @@ class AttemptServiceStub:
     GetAttempt: _grpc.UnaryUnaryMultiCallable[_attempts_pb2.GetAttemptRequest, _attempts_pb2.GetAttemptResponse]
     """The attempt's current state."""
     ListAttemptEvents: _grpc.UnaryUnaryMultiCallable[_attempts_pb2.ListAttemptEventsRequest, _attempts_pb2.ListAttemptEventsResponse]
-    """The attempt's stored events, oldest first, in pages."""
+    """The attempt's stored events, oldest first, in pages. A page holds at most `page_size`
+    events and stays under 1 MiB (a bigger event is alone on its page), so any client with
+    gRPC's default 4 MiB limit can read it.
+    """
     WatchAttempt: _grpc.UnaryStreamMultiCallable[_attempts_pb2.WatchAttemptRequest, _attempts_pb2.WatchAttemptResponse]
     """Pushes the attempt's events as they happen.
 
@@ -55,6 +58,12 @@ class AttemptServiceStub:
     RESUME_TOKEN_EXPIRED for a token older than the gateway's retention; INVALID_ARGUMENT
     for a malformed token or one from another attempt.
     """
+    DownloadAttemptMedia: _grpc.UnaryStreamMultiCallable[_attempts_pb2.DownloadAttemptMediaRequest, _attempts_pb2.DownloadAttemptMediaResponse]
+    """The bytes of a file an event carries by reference (`AttemptEvent.media`), in chunks of
+    at most 64 KiB; the first message also carries the content type and length.
+
+    Errors: NOT_FOUND for an unknown attempt or media id.
+    """
 
 @_typing.type_check_only
 class AttemptServiceAsyncStub(AttemptServiceStub):
@@ -68,7 +77,10 @@ class AttemptServiceAsyncStub(AttemptServiceStub):
     GetAttempt: _aio.UnaryUnaryMultiCallable[_attempts_pb2.GetAttemptRequest, _attempts_pb2.GetAttemptResponse]  # type: ignore[assignment]
     """The attempt's current state."""
     ListAttemptEvents: _aio.UnaryUnaryMultiCallable[_attempts_pb2.ListAttemptEventsRequest, _attempts_pb2.ListAttemptEventsResponse]  # type: ignore[assignment]
-    """The attempt's stored events, oldest first, in pages."""
+    """The attempt's stored events, oldest first, in pages. A page holds at most `page_size`
+    events and stays under 1 MiB (a bigger event is alone on its page), so any client with
+    gRPC's default 4 MiB limit can read it.
+    """
     WatchAttempt: _aio.UnaryStreamMultiCallable[_attempts_pb2.WatchAttemptRequest, _attempts_pb2.WatchAttemptResponse]  # type: ignore[assignment]
     """Pushes the attempt's events as they happen.
 
@@ -82,6 +94,12 @@ class AttemptServiceAsyncStub(AttemptServiceStub):
     Errors: NOT_FOUND for an unknown attempt; FAILED_PRECONDITION with reason
     RESUME_TOKEN_EXPIRED for a token older than the gateway's retention; INVALID_ARGUMENT
     for a malformed token or one from another attempt.
+    """
+    DownloadAttemptMedia: _aio.UnaryStreamMultiCallable[_attempts_pb2.DownloadAttemptMediaRequest, _attempts_pb2.DownloadAttemptMediaResponse]  # type: ignore[assignment]
+    """The bytes of a file an event carries by reference (`AttemptEvent.media`), in chunks of
+    at most 64 KiB; the first message also carries the content type and length.
+
+    Errors: NOT_FOUND for an unknown attempt or media id.
     """
 
 class AttemptServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -105,7 +123,10 @@ class AttemptServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _attempts_pb2.ListAttemptEventsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_attempts_pb2.ListAttemptEventsResponse, _abc.Awaitable[_attempts_pb2.ListAttemptEventsResponse]]:
-        """The attempt's stored events, oldest first, in pages."""
+        """The attempt's stored events, oldest first, in pages. A page holds at most `page_size`
+        events and stays under 1 MiB (a bigger event is alone on its page), so any client with
+        gRPC's default 4 MiB limit can read it.
+        """
 
     @_abc_1.abstractmethod
     def WatchAttempt(
@@ -125,6 +146,18 @@ class AttemptServiceServicer(metaclass=_abc_1.ABCMeta):
         Errors: NOT_FOUND for an unknown attempt; FAILED_PRECONDITION with reason
         RESUME_TOKEN_EXPIRED for a token older than the gateway's retention; INVALID_ARGUMENT
         for a malformed token or one from another attempt.
+        """
+
+    @_abc_1.abstractmethod
+    def DownloadAttemptMedia(
+        self,
+        request: _attempts_pb2.DownloadAttemptMediaRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_attempts_pb2.DownloadAttemptMediaResponse], _abc.AsyncIterator[_attempts_pb2.DownloadAttemptMediaResponse]]:
+        """The bytes of a file an event carries by reference (`AttemptEvent.media`), in chunks of
+        at most 64 KiB; the first message also carries the content type and length.
+
+        Errors: NOT_FOUND for an unknown attempt or media id.
         """
 
 def add_AttemptServiceServicer_to_server(servicer: AttemptServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

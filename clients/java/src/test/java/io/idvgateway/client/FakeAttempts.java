@@ -14,6 +14,8 @@ import io.idvgateway.attempts.v1.AttemptEvent;
 import io.idvgateway.attempts.v1.AttemptServiceGrpc;
 import io.idvgateway.attempts.v1.AttemptState;
 import io.idvgateway.attempts.v1.Completed;
+import io.idvgateway.attempts.v1.DownloadAttemptMediaRequest;
+import io.idvgateway.attempts.v1.DownloadAttemptMediaResponse;
 import io.idvgateway.attempts.v1.Heartbeat;
 import io.idvgateway.attempts.v1.Started;
 import io.idvgateway.attempts.v1.Vendor;
@@ -22,12 +24,18 @@ import io.idvgateway.attempts.v1.WatchAttemptResponse;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BiConsumer;
 
-/** An in-process AttemptService whose WatchAttempt runs one scripted handler per call. */
+/**
+ * An in-process AttemptService whose WatchAttempt runs one scripted handler per call and whose
+ * DownloadAttemptMedia runs {@link #download}.
+ */
 final class FakeAttempts extends AttemptServiceGrpc.AttemptServiceImplBase {
   private final List<BiConsumer<WatchAttemptRequest, StreamObserver<WatchAttemptResponse>>> handlers;
   final List<WatchAttemptRequest> requests = new ArrayList<>();
+  volatile BiConsumer<DownloadAttemptMediaRequest, StreamObserver<DownloadAttemptMediaResponse>> download;
+  final List<DownloadAttemptMediaRequest> mediaRequests = new CopyOnWriteArrayList<>();
 
   @SafeVarargs
   FakeAttempts(BiConsumer<WatchAttemptRequest, StreamObserver<WatchAttemptResponse>>... handlers) {
@@ -46,6 +54,17 @@ final class FakeAttempts extends AttemptServiceGrpc.AttemptServiceImplBase {
       return;
     }
     handlers.get(n).accept(request, out);
+  }
+
+  @Override
+  public void downloadAttemptMedia(
+      DownloadAttemptMediaRequest request, StreamObserver<DownloadAttemptMediaResponse> out) {
+    mediaRequests.add(request);
+    if (download == null) {
+      out.onError(io.grpc.Status.INTERNAL.withDescription("unexpected DownloadAttemptMedia").asRuntimeException());
+      return;
+    }
+    download.accept(request, out);
   }
 
   synchronized List<String> tokens() {
