@@ -62,10 +62,18 @@ async fn request_photo(channel: Channel) -> Result<(), tonic::Status> {
 }
 
 /// A signed photo hook carrying `photo_bytes` of base64.
+/// A photo hook with `photo_bytes` bytes drawn from `crc`: photos are stored once by
+/// content, so each `crc` takes its own room, and a retry sends the same body.
 fn photo_hook(crc: &str, photo_bytes: usize) -> Value {
+    use base64::Engine as _;
+    use rand::{Rng as _, SeedableRng as _};
+    let seed = crc.bytes().fold(0u64, |seed, b| seed.wrapping_mul(31).wrapping_add(b.into()));
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let bytes: Vec<u8> = (0..photo_bytes).map(|_| rng.random()).collect();
+    let photo = base64::engine::general_purpose::STANDARD.encode(bytes);
     json!({"statusCode": 200, "type": "SUCCESS", "message": "ok",
         "data": {"attemptId": ATTEMPT, "hash": hook_signature(PROJECT_ID, &SECRET.into(), ATTEMPT),
-            "data": {"crc": crc, "photo": "A".repeat(photo_bytes)}}})
+            "data": {"crc": crc, "photo": photo}}})
 }
 
 fn completion_hook() -> Value {
