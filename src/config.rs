@@ -160,6 +160,14 @@ pub struct StoreConfig {
     /// Most PostgreSQL connections per replica, the listener's aside
     /// (`IDV_DATABASE_POOL_SIZE`).
     pub pool_size: usize,
+    /// A cap on the database file, in MiB (`IDV_STORE_MAX_SIZE_MB`), to protect the disk:
+    /// at the cap, writes fail as on a full disk. `None`: no cap.
+    pub max_size_mb: Option<u64>,
+    /// `serve --init`: begin an empty event log where the marker file says one existed,
+    /// or adopt a database the marker does not describe. A command-line flag for one
+    /// start, never a setting: left on, it would let a lost database pass unnoticed.
+    #[serde(skip)]
+    pub init: bool,
 }
 
 impl Default for StoreConfig {
@@ -170,6 +178,8 @@ impl Default for StoreConfig {
             url: None,
             url_file: None,
             pool_size: 16,
+            max_size_mb: None,
+            init: false,
         }
     }
 }
@@ -188,11 +198,17 @@ impl StoreConfig {
         if let Some(v) = env_parse(env, "IDV_DATABASE_POOL_SIZE", problems) {
             self.pool_size = v;
         }
+        if let Some(v) = env_parse(env, "IDV_STORE_MAX_SIZE_MB", problems) {
+            self.max_size_mb = Some(v);
+        }
     }
 
     fn check(&self, problems: &mut Vec<String>) {
         check_positive(problems, "store.retention_days", self.retention_days);
         check_positive(problems, "store.pool_size", self.pool_size as u64);
+        if self.max_size_mb == Some(0) {
+            problems.push("store.max_size_mb: must be at least 1 (leave it unset for no cap)".into());
+        }
         if let Some(url) = &self.url
             && let Err(e) = crate::store::postgres::Connection::parse(url.expose_secret())
         {
@@ -525,6 +541,18 @@ mod tests {
                 .unwrap_err();
         let printed = err.to_string();
         assert!(printed.contains("store.url") && !printed.contains("hunter2"), "{printed}");
+    }
+
+    #[test]
+    fn the_store_cap_comes_from_the_environment_and_is_never_zero() {
+        assert_eq!(Config::load(None, env(&[])).unwrap().store.max_size_mb, None);
+        let config = Config::load(None, env(&[("IDV_STORE_MAX_SIZE_MB", "512")])).unwrap();
+        assert_eq!(config.store.max_size_mb, Some(512));
+        assert!(!config.redacted_toml().contains("\ninit ="), "--init is a flag, not a setting");
+        let err = Config::load(None, env(&[("IDV_STORE_MAX_SIZE_MB", "0")])).unwrap_err();
+        assert!(err.to_string().contains("store.max_size_mb"), "{err}");
+        let err = Config::from_toml("[store]\ninit = true\n").err().unwrap_or_default();
+        assert!(err.contains("unknown field"), "{err}");
     }
 
     #[test]

@@ -35,6 +35,12 @@ enum Command {
         /// Log lines as JSON objects.
         #[arg(long, env = "IDV_LOG_JSON")]
         log_json: bool,
+        /// Begins an empty event log where `idv-gateway.json` in the data directory says one
+        /// was created but the database is missing, or adopts a database the marker does not
+        /// describe. Never deletes a file. For one start only: without it, a lost database
+        /// is refused instead of silently replaced by an empty one.
+        #[arg(long)]
+        init: bool,
     },
     /// Checks a configuration and prints it with secrets redacted.
     CheckConfig {
@@ -89,7 +95,7 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Serve { config, sandbox, sandbox_addr, log_json } => {
+        Command::Serve { config, sandbox, sandbox_addr, log_json, init } => {
             let runtime = match tokio::runtime::Runtime::new() {
                 Ok(runtime) => runtime,
                 Err(e) => {
@@ -100,9 +106,9 @@ fn main() -> ExitCode {
             // Inside the runtime: the trace exporter runs on it.
             let telemetry = runtime.block_on(async { traces::init(log_json) });
             let served = if sandbox {
-                runtime.block_on(simulated::serve(config.as_deref(), sandbox_addr))
+                runtime.block_on(simulated::serve(config.as_deref(), sandbox_addr, init))
             } else {
-                runtime.block_on(serve(config.as_deref()))
+                runtime.block_on(serve(config.as_deref(), init))
             };
             runtime.block_on(async { telemetry.shutdown() });
             match served {
@@ -123,14 +129,15 @@ fn main() -> ExitCode {
 type Error = Box<dyn std::error::Error>;
 
 /// The production path: the configuration as given.
-async fn serve(path: Option<&Path>) -> Result<(), Error> {
+async fn serve(path: Option<&Path>, init: bool) -> Result<(), Error> {
     let config = Config::load(path, env)?;
     let listeners = Listeners::bind(&config).await?;
-    run(config, listeners).await
+    run(config, listeners, init).await
 }
 
-/// Runs the gateway until a signal stops it.
-async fn run(config: Config, listeners: Listeners) -> Result<(), Error> {
+/// Runs the gateway until a signal stops it; `init` is `serve --init`.
+async fn run(mut config: Config, listeners: Listeners, init: bool) -> Result<(), Error> {
+    config.store.init = init;
     for warning in config.warnings() {
         tracing::warn!("{warning}");
     }
@@ -171,7 +178,11 @@ mod simulated {
     /// Binds the gateway's listeners as configured, starts the sandbox on `sandbox_addr`,
     /// then loads the configuration again with the sandbox's values as environment
     /// variables under the real ones, and runs the gateway with it.
-    pub(super) async fn serve(path: Option<&Path>, sandbox_addr: SocketAddr) -> Result<(), Error> {
+    pub(super) async fn serve(
+        path: Option<&Path>,
+        sandbox_addr: SocketAddr,
+        init: bool,
+    ) -> Result<(), Error> {
         // The configuration as given decides where the gateway listens and how it is
         // reached; the sandbox needs both before the gateway can be pointed at it.
         let given = Config::load(path, env)?;
@@ -200,7 +211,7 @@ mod simulated {
         for warning in mismatches(&config, &sandbox) {
             tracing::warn!("sandbox: {warning}");
         }
-        let served = run(config, listeners).await;
+        let served = run(config, listeners, init).await;
         sandbox.stop().await;
         served
     }
@@ -342,7 +353,7 @@ mod simulated {
 
     use super::Error;
 
-    pub(super) async fn serve(_: Option<&Path>, _: SocketAddr) -> Result<(), Error> {
+    pub(super) async fn serve(_: Option<&Path>, _: SocketAddr, _: bool) -> Result<(), Error> {
         Err("--sandbox: this binary was built without the simulated vendors (cargo feature `sandbox`)".into())
     }
 }

@@ -110,7 +110,10 @@ pub async fn open(config: &StoreConfig) -> Result<Arc<dyn EventStore>, StoreErro
                 .map_err(|e| StoreError(format!("PostgreSQL (store.url / IDV_DATABASE_URL): {}", e.0)))?;
             Ok(Arc::new(store))
         }
-        None => Ok(Arc::new(sqlite::SqliteStore::open(&config.data_dir)?)),
+        None => Ok(Arc::new(sqlite::SqliteStore::open_with(
+            &config.data_dir,
+            &sqlite::OpenOptions::from_config(config),
+        )?)),
     }
 }
 
@@ -126,7 +129,7 @@ pub async fn migrate(config: &StoreConfig) -> Result<String, StoreError> {
             Ok(format!("PostgreSQL: applied {applied} migration(s); the schema is up to date"))
         }
         None => {
-            sqlite::SqliteStore::open(&config.data_dir)?;
+            sqlite::SqliteStore::open_with(&config.data_dir, &sqlite::OpenOptions::from_config(config))?;
             Ok(format!("SQLite in {}: the schema is up to date", config.data_dir.display()))
         }
     }

@@ -6,11 +6,24 @@
 //! appends (sequences are assigned inside its transactions, so they are gap-free and
 //! committed in order); a second connection serves reads concurrently, as WAL allows.
 //! Live notices come from an in-process channel per attempt: one process owns the file.
+//!
+//! The store fails loudly rather than acknowledge what it cannot keep ([`guard`]): a
+//! database file (or WAL) removed, replaced or overwritten while running, or damage found
+//! by SQLite or by `PRAGMA quick_check` (at open and every 10 minutes), fails it until a
+//! restart; a write refused by the disk or by `store.max_size_mb` makes it unwritable
+//! until a write succeeds. Either way [`EventStore::check`] errs, so health turns
+//! `NOT_SERVING`. A [`marker`] file keeps a start from silently creating an empty
+//! database where one existed.
+
+#[cfg(test)]
+mod fault_tests;
+mod guard;
+mod marker;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::StreamExt;
 use prost::Message;
@@ -19,9 +32,12 @@ use tokio::sync::broadcast;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
+use self::guard::{DbError, Fault, Guard, classify};
+use self::marker::Marker;
 use super::{Appended, EventStore, Live, LiveEvent, LiveStream, Record, StoreError, StoredMedia};
 use crate::attempts::state::{AttemptRecord, project};
 use crate::attempts::{AttemptKey, NewEvent, RecordKey, is_terminal, vendor_from_name, vendor_name};
+use crate::config::StoreConfig;
 use crate::proto::attempts::{Attempt, AttemptEvent, AttemptState, Vendor};
 
 /// Events a live subscriber may fall behind by before it is told to read the store.
@@ -104,13 +120,55 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (attempt, media_id)
     );
     ",
+    // The database's identity, matched against the marker file beside it; the rows the
+    // health check writes while the store cannot write; the application id in the
+    // header, which the guard checks before every write.
+    "
+    CREATE TABLE identity (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        database_id TEXT NOT NULL,
+        created_ms INTEGER NOT NULL
+    );
+    CREATE TABLE health (
+        id INTEGER PRIMARY KEY,
+        checked_ms INTEGER NOT NULL,
+        pad BLOB
+    );
+    PRAGMA application_id = 1229215303; -- guard::APPLICATION_ID: IDVG in ASCII
+    ",
 ];
+
+/// The database's file name in the data directory.
+const DATABASE: &str = "events.sqlite3";
+
+/// How [`SqliteStore::open_with`] opens the store.
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions {
+    /// A cap on the database file in MiB (`store.max_size_mb`): a write that needs more
+    /// room fails as on a full disk. `None`: only the disk limits it.
+    pub max_size_mb: Option<u64>,
+    /// Allows beginning an empty event log where the marker says one existed, or adopting
+    /// a database the marker does not describe (`serve --init`). Never deletes a file.
+    pub init: bool,
+}
+
+impl OpenOptions {
+    /// The options a configuration asks for.
+    pub fn from_config(config: &StoreConfig) -> Self {
+        Self { max_size_mb: config.max_size_mb, init: config.init }
+    }
+}
 
 /// The SQLite event store.
 pub struct SqliteStore {
+    // Declared (so dropped) before `guard`, whose descriptors must outlive SQLite's.
     writer: Arc<Mutex<Connection>>,
     reader: Arc<Mutex<Connection>>,
+    /// Runs the periodic `quick_check`, which reads the whole file, beside the others.
+    checker: Arc<Mutex<Connection>>,
+    checker_interrupt: rusqlite::InterruptHandle,
     channels: Mutex<HashMap<AttemptKey, broadcast::Sender<Arc<LiveEvent>>>>,
+    guard: Arc<Guard>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -119,45 +177,157 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        // A `quick_check` of a large file must not hold up shutdown.
+        self.checker_interrupt.interrupt();
+    }
+}
+
 fn fail(e: impl std::fmt::Display) -> StoreError {
     StoreError::new(e)
 }
 
+/// Which connection a call uses.
+#[derive(Debug, Clone, Copy)]
+enum Access {
+    /// The reader.
+    Read,
+    /// The writer, for a write of about this many bytes: the files are examined first.
+    Write(usize),
+    /// The writer, only to examine the files.
+    Examine,
+}
+
+/// The size a failed append needed, for the health check's write probe.
+fn event_bytes(event: &NewEvent) -> usize {
+    event.raw.as_ref().map_or(0, Message::encoded_len)
+        + event.kind.encoded_len()
+        + event.event_id.len()
+        + event.media.iter().map(|file| file.bytes.len()).sum::<usize>()
+}
+
 impl SqliteStore {
-    /// Opens (creating if needed) `events.sqlite3` in `dir` and applies migrations.
+    /// Opens `events.sqlite3` in `dir` (creating both if needed) with default options.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        Self::open_with(dir, &OpenOptions::default())
+    }
+
+    /// Opens (creating if needed) `events.sqlite3` in `dir`, checks it for damage
+    /// (`PRAGMA quick_check`) and applies migrations.
+    ///
+    /// A marker file beside it (`idv-gateway.json`) records which database was created
+    /// there: a start that finds the database missing, or a different one, refuses
+    /// unless [`OpenOptions::init`] says to begin anew. An empty directory gets a new
+    /// database and marker without asking.
+    pub fn open_with(dir: &Path, options: &OpenOptions) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| fail(format!("{}: {e}", dir.display())))?;
-        let path = dir.join("events.sqlite3");
-        let writer = Connection::open(&path).map_err(fail)?;
-        writer
-            .execute_batch(
+        let path = dir.join(DATABASE);
+        let wal = dir.join(format!("{DATABASE}-wal"));
+        let found = marker::read(dir).map_err(StoreError)?;
+        let exists = path.try_exists().map_err(|e| fail(format!("{}: {e}", path.display())))?;
+        if !exists {
+            refuse_to_create(dir, &path, &wal, found.as_ref(), options.init)?;
+        }
+        let writer = Connection::open(&path).map_err(|e| opening(&path, e))?;
+        let prepared = (|| -> Result<_, DbError> {
+            writer.execute_batch(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
                  PRAGMA busy_timeout = 5000;",
-            )
-            .map_err(fail)?;
-        migrate(&writer)?;
-        let reader = Connection::open(&path).map_err(fail)?;
+            )?;
+            let problems = quick_check(&writer)?;
+            if !problems.is_empty() {
+                return Err(StoreError(damaged(&path, &problems.join("; "))).into());
+            }
+            migrate(&writer)?;
+            Ok(database_identity(&writer)?)
+        })();
+        let (database_id, created_ms) = prepared.map_err(|e| match e {
+            DbError::Sql(e) => opening(&path, e),
+            DbError::Store(e) => e,
+        })?;
+        record(dir, &path, found.as_ref(), &database_id, created_ms, exists, options.init)?;
+        if let Some(mb) = options.max_size_mb {
+            cap(&writer, mb).map_err(|e| opening(&path, e))?;
+        }
+        // The file's header now carries the application id the guard looks for.
+        writer.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).map_err(|e| opening(&path, e))?;
+        let reader = Connection::open(&path).map_err(|e| opening(&path, e))?;
         reader.execute_batch("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;").map_err(fail)?;
+        let checker = Connection::open(&path).map_err(|e| opening(&path, e))?;
+        checker.execute_batch("PRAGMA busy_timeout = 5000;").map_err(fail)?;
+        let guard = Guard::watch(&path, &wal).map_err(StoreError)?;
         Ok(Self {
             writer: Arc::new(Mutex::new(writer)),
             reader: Arc::new(Mutex::new(reader)),
+            checker_interrupt: checker.get_interrupt_handle(),
+            checker: Arc::new(Mutex::new(checker)),
             channels: Mutex::new(HashMap::new()),
+            guard: Arc::new(guard),
         })
     }
 
-    async fn with<T: Send + 'static>(
-        connection: &Arc<Mutex<Connection>>,
-        work: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    /// Runs `work` on a connection in the blocking pool, after refusing if the store has
+    /// failed and, for the writer, examining the files; its outcome updates the store's
+    /// condition.
+    async fn run<T: Send + 'static>(
+        &self,
+        access: Access,
+        work: impl FnOnce(&mut Connection) -> Result<T, DbError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let connection = connection.clone();
+        self.guard.refuse_if_failed()?;
+        let guard = self.guard.clone();
+        let connection = match access {
+            Access::Read => self.reader.clone(),
+            Access::Write(_) | Access::Examine => self.writer.clone(),
+        };
         tokio::task::spawn_blocking(move || {
             // A poisoned lock means a panic mid-statement; SQLite rolled the transaction
             // back, so the connection itself is still sound.
-            let mut guard = connection.lock().unwrap_or_else(|p| p.into_inner());
-            work(&mut guard)
+            let mut connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
+            if matches!(access, Access::Write(_) | Access::Examine) {
+                guard.before_write()?;
+            }
+            let written = match access {
+                Access::Write(bytes) => Some(bytes),
+                Access::Read | Access::Examine => None,
+            };
+            let outcome = match work(&mut connection) {
+                // A file removed while the transaction ran took what it committed along:
+                // the write is not acknowledged (a vendor retries it, and finds it stored
+                // if the operator copies the file back).
+                Ok(value) if written.is_some() => {
+                    guard.before_write().map(|()| value).map_err(DbError::Store)
+                }
+                outcome => outcome,
+            };
+            guard.settle(written, outcome)
         })
         .await
         .map_err(fail)?
+    }
+
+    /// Starts the periodic `quick_check` in the background when it is due.
+    fn schedule_quick_check(&self) {
+        if !self.guard.quick_check_due() {
+            return;
+        }
+        let (checker, guard) = (self.checker.clone(), self.guard.clone());
+        tokio::task::spawn_blocking(move || {
+            let connection = checker.lock().unwrap_or_else(PoisonError::into_inner);
+            let started = Instant::now();
+            let found = match quick_check(&connection) {
+                Ok(problems) if problems.is_empty() => None,
+                Ok(problems) => Some(problems.join("; ")),
+                Err(e) if classify(&e) == Some(Fault::Damaged) => Some(e.to_string()),
+                // Interrupted at shutdown, or busy: nothing learned.
+                Err(e) => {
+                    tracing::debug!(error = %e, "event log quick_check did not finish");
+                    None
+                }
+            };
+            guard.quick_check_done(started.elapsed(), found);
+        });
     }
 
     fn publish(&self, key: &AttemptKey, event: &Arc<AttemptEvent>) {
@@ -168,6 +338,154 @@ impl SqliteStore {
             channels.remove(key);
         }
     }
+}
+
+/// Refuses to create a database where one is missing but recorded, or where its WAL was
+/// left behind (it holds the latest events of the missing database).
+fn refuse_to_create(
+    dir: &Path,
+    path: &Path,
+    wal: &Path,
+    found: Option<&Marker>,
+    init: bool,
+) -> Result<(), StoreError> {
+    let marker_path = marker::path(dir);
+    let (path_shown, marker_shown) = (path.display(), marker_path.display());
+    if wal.try_exists().map_err(|e| fail(format!("{}: {e}", wal.display())))? {
+        return Err(StoreError(format!(
+            "{path_shown} is missing but {wal} is there: it holds the latest events of the missing \
+             database. Restore {path_shown} beside it from a backup; or, to begin an empty event log, \
+             move {wal} (and {path_shown}-shm) away and start once with `idv-gateway serve --init`.",
+            wal = wal.display()
+        )));
+    }
+    match found {
+        Some(found) if !init => Err(StoreError(format!(
+            "{path_shown} is missing, but {marker_shown} records that an event log was created there on \
+             {created}: starting would silently begin an empty one and lose its events. Restore \
+             {path_shown} (with {path_shown}-wal, if it was backed up) from a backup; or, to begin an \
+             empty event log, start once with `idv-gateway serve --init`.",
+            created = found.created
+        ))),
+        Some(found) => {
+            tracing::warn!(
+                "--init: beginning a new, empty event log at {path_shown}; the one created there on {} is gone",
+                found.created
+            );
+            Ok(())
+        }
+        None => Ok(()),
+    }
+}
+
+/// Writes or checks the marker for the database just opened.
+fn record(
+    dir: &Path,
+    path: &Path,
+    found: Option<&Marker>,
+    database_id: &str,
+    created_ms: i64,
+    existed: bool,
+    init: bool,
+) -> Result<(), StoreError> {
+    let marker_path = marker::path(dir);
+    let (path_shown, marker_shown) = (path.display(), marker_path.display());
+    let write = || {
+        let created = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(created_ms)
+            .unwrap_or_default()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        marker::write(dir, &Marker::new(DATABASE, database_id, created)).map_err(StoreError)
+    };
+    match found {
+        Some(found) if found.database_id == database_id => {
+            if init {
+                tracing::warn!(
+                    "--init has no effect: {path_shown} is the event log {marker_shown} records; start \
+                     without --init, so a missing database is refused"
+                );
+            }
+            Ok(())
+        }
+        // A new database where a recorded one was missing: `refuse_to_create` said so.
+        Some(_) if init && !existed => write(),
+        Some(found) if init => {
+            tracing::warn!(
+                "--init: {path_shown} (database id {database_id}) is now the event log, in place of the \
+                 one {marker_shown} recorded (database id {})",
+                found.database_id
+            );
+            write()
+        }
+        Some(found) => Err(StoreError(format!(
+            "{path_shown} is not the event log {marker_shown} records (its database id is {database_id}, \
+             the recorded one {}): the file was replaced. Put the right file back; or, to keep using this \
+             one, start once with `idv-gateway serve --init`.",
+            found.database_id
+        ))),
+        None => {
+            if existed {
+                tracing::info!("{marker_shown} written for the existing event log {path_shown}");
+            } else {
+                tracing::info!("created a new event log at {path_shown}");
+            }
+            write()
+        }
+    }
+}
+
+/// The database's random id and creation time, stored in it the first time.
+fn database_identity(connection: &Connection) -> rusqlite::Result<(String, i64)> {
+    connection.execute(
+        "INSERT INTO identity (id, database_id, created_ms) VALUES (1, ?1, ?2) ON CONFLICT (id) DO NOTHING",
+        params![hex::encode(rand::random::<[u8; 16]>()), millis(SystemTime::now())],
+    )?;
+    connection.query_row("SELECT database_id, created_ms FROM identity WHERE id = 1", [], |row| {
+        Ok((row.get(0)?, row.get(1)?))
+    })
+}
+
+/// Caps the database at `mb` MiB.
+fn cap(writer: &Connection, mb: u64) -> rusqlite::Result<()> {
+    let page_size = writer.query_row("PRAGMA page_size", [], |row| row.get::<_, i64>(0))?.max(512) as u64;
+    let pages = (mb.saturating_mul(1024 * 1024) / page_size).clamp(1, u64::from(u32::MAX - 1));
+    // SQLite keeps the cap at the current size when the file is already bigger.
+    let set =
+        writer.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |row| row.get::<_, i64>(0))?;
+    let set = set.max(0) as u64;
+    if set > pages {
+        tracing::warn!(
+            "the event log is already {} MiB, over store.max_size_mb ({mb}): writes that need more room \
+             fail until the retention purge frees some or the cap is raised",
+            set.saturating_mul(page_size) / (1024 * 1024)
+        );
+    }
+    Ok(())
+}
+
+/// What `PRAGMA quick_check` found wrong (empty: nothing). It reads every page, so it
+/// costs about as much as reading the file.
+fn quick_check(connection: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut statement = connection.prepare("PRAGMA quick_check(5)")?;
+    let rows = statement.query_map([], |row| row.get::<_, String>(0))?;
+    let found = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(if found.iter().all(|row| row == "ok") { Vec::new() } else { found })
+}
+
+/// An error opening the database, with what to do when it is damaged.
+fn opening(path: &Path, e: rusqlite::Error) -> StoreError {
+    match classify(&e) {
+        Some(Fault::Damaged) => StoreError(damaged(path, &e.to_string())),
+        _ => StoreError(format!("{}: {e}", path.display())),
+    }
+}
+
+fn damaged(path: &Path, found: &str) -> String {
+    let path = path.display();
+    format!(
+        "{path} is damaged or not an SQLite database ({found}). Restore it from a backup (or salvage it \
+         with `sqlite3 {path} .recover`); or, to begin an empty event log, move {path}, {path}-wal and \
+         {path}-shm away and start once with `idv-gateway serve --init`."
+    )
 }
 
 fn migrate(connection: &Connection) -> Result<(), StoreError> {
@@ -354,31 +672,50 @@ fn append_in(
     Ok(Appended::Stored(Arc::new(stored)))
 }
 
-fn attempt_row_id(c: &Connection, key: &Option<AttemptKey>) -> Result<Option<i64>, StoreError> {
+fn attempt_row_id(c: &Connection, key: &Option<AttemptKey>) -> Result<Option<i64>, DbError> {
     match key {
         None => Ok(None),
         Some(key) => {
-            let (id, _) = find_attempt(c, key).map_err(fail)?.ok_or_else(|| fail("no such attempt"))?;
+            let (id, _) = find_attempt(c, key)?.ok_or_else(|| fail("no such attempt"))?;
             Ok(Some(id))
         }
     }
+}
+
+/// The write the health check tries while the store is unwritable: `bytes` of new
+/// content (which needs as much free space, in the file or under the cap, as the write
+/// that failed), removed again in the same transaction, and committed.
+fn probe(connection: &mut Connection, bytes: usize) -> Result<(), DbError> {
+    let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let now = millis(SystemTime::now());
+    tx.execute(
+        "INSERT OR REPLACE INTO health (id, checked_ms, pad) VALUES (2, ?1, zeroblob(?2))",
+        params![now, bytes as i64],
+    )?;
+    tx.execute("DELETE FROM health WHERE id = 2", [])?;
+    tx.execute(
+        "INSERT INTO health (id, checked_ms) VALUES (1, ?1)
+         ON CONFLICT (id) DO UPDATE SET checked_ms = excluded.checked_ms",
+        [now],
+    )?;
+    tx.commit()?;
+    Ok(())
 }
 
 #[async_trait::async_trait]
 impl EventStore for SqliteStore {
     async fn append(&self, key: &AttemptKey, event: NewEvent) -> Result<Appended, StoreError> {
         let owned_key = key.clone();
-        let appended = Self::with(&self.writer, move |connection| {
-            let tx = connection
-                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                .map_err(fail)?;
-            let appended = append_in(&tx, &owned_key, event, SystemTime::now()).map_err(fail)?;
-            if matches!(appended, Appended::Stored(_)) {
-                tx.commit().map_err(fail)?;
-            }
-            Ok(appended)
-        })
-        .await?;
+        let appended = self
+            .run(Access::Write(event_bytes(&event)), move |connection| {
+                let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let appended = append_in(&tx, &owned_key, event, SystemTime::now())?;
+                if matches!(appended, Appended::Stored(_)) {
+                    tx.commit()?;
+                }
+                Ok(appended)
+            })
+            .await?;
         if let Appended::Stored(event) = &appended {
             self.publish(key, event);
         }
@@ -387,7 +724,7 @@ impl EventStore for SqliteStore {
 
     async fn attempt(&self, key: &AttemptKey) -> Result<Option<AttemptRecord>, StoreError> {
         let key = key.clone();
-        Self::with(&self.reader, move |c| Ok(find_attempt(c, &key).map_err(fail)?.map(|(_, a)| a))).await
+        self.run(Access::Read, move |c| Ok(find_attempt(c, &key)?.map(|(_, a)| a))).await
     }
 
     async fn events(
@@ -397,19 +734,16 @@ impl EventStore for SqliteStore {
         limit: usize,
     ) -> Result<Vec<AttemptEvent>, StoreError> {
         let key = key.clone();
-        Self::with(&self.reader, move |c| {
-            let mut statement = c
-                .prepare_cached(
-                    "SELECT e.sequence, e.event_id, e.body, a.vendor, a.vendor_id
-                     FROM events e JOIN attempts a ON a.id = e.attempt
-                     WHERE a.vendor = ?1 AND a.vendor_id = ?2 AND e.sequence > ?3
-                     ORDER BY e.sequence LIMIT ?4",
-                )
-                .map_err(fail)?;
-            let rows = statement
-                .query_map(params![key.vendor_name(), key.id, after, limit as i64], event_row)
-                .map_err(fail)?;
-            rows.map(|row| row.map_err(fail)).collect()
+        self.run(Access::Read, move |c| {
+            let mut statement = c.prepare_cached(
+                "SELECT e.sequence, e.event_id, e.body, a.vendor, a.vendor_id
+                 FROM events e JOIN attempts a ON a.id = e.attempt
+                 WHERE a.vendor = ?1 AND a.vendor_id = ?2 AND e.sequence > ?3
+                 ORDER BY e.sequence LIMIT ?4",
+            )?;
+            let rows =
+                statement.query_map(params![key.vendor_name(), key.id, after, limit as i64], event_row)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
         .await
     }
@@ -438,23 +772,20 @@ impl EventStore for SqliteStore {
         expiring_before: Option<SystemTime>,
     ) -> Result<Vec<Attempt>, StoreError> {
         let before = expiring_before.map(millis);
-        Self::with(&self.reader, move |c| {
-            let mut statement = c
-                .prepare_cached(&format!(
-                    "SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE vendor = ?1 AND state = ?2
-                     AND (?3 IS NULL OR (expire_ms IS NOT NULL AND expire_ms < ?3)) ORDER BY id"
-                ))
-                .map_err(fail)?;
-            let rows = statement
-                .query_map(params![vendor_name(vendor), state as i32, before], attempt_row)
-                .map_err(fail)?;
-            rows.map(|row| row.map(|(_, a)| a.attempt).map_err(fail)).collect()
+        self.run(Access::Read, move |c| {
+            let mut statement = c.prepare_cached(&format!(
+                "SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE vendor = ?1 AND state = ?2
+                 AND (?3 IS NULL OR (expire_ms IS NOT NULL AND expire_ms < ?3)) ORDER BY id"
+            ))?;
+            let rows =
+                statement.query_map(params![vendor_name(vendor), state as i32, before], attempt_row)?;
+            Ok(rows.map(|row| row.map(|(_, a)| a.attempt)).collect::<rusqlite::Result<Vec<_>>>()?)
         })
         .await
     }
 
     async fn put_record(&self, record: Record) -> Result<(), StoreError> {
-        Self::with(&self.writer, move |c| {
+        self.run(Access::Write(record.value.len()), move |c| {
             let attempt = attempt_row_id(c, &record.attempt)?;
             c.execute(
                 "INSERT OR REPLACE INTO records (namespace, key, attempt, value, expires_ms)
@@ -466,16 +797,15 @@ impl EventStore for SqliteStore {
                     record.value,
                     record.expires.map(millis)
                 ],
-            )
-            .map_err(fail)?;
+            )?;
             Ok(())
         })
         .await
     }
 
     async fn claim_record(&self, record: Record) -> Result<Option<Vec<u8>>, StoreError> {
-        Self::with(&self.writer, move |c| {
-            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(fail)?;
+        self.run(Access::Write(record.value.len()), move |c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let now = millis(SystemTime::now());
             let existing: Option<Vec<u8>> = tx
                 .query_row(
@@ -484,8 +814,7 @@ impl EventStore for SqliteStore {
                     params![record.key.namespace, record.key.key, now],
                     |row| row.get(0),
                 )
-                .optional()
-                .map_err(fail)?;
+                .optional()?;
             if existing.is_some() {
                 return Ok(existing);
             }
@@ -500,9 +829,8 @@ impl EventStore for SqliteStore {
                     record.value,
                     record.expires.map(millis)
                 ],
-            )
-            .map_err(fail)?;
-            tx.commit().map_err(fail)?;
+            )?;
+            tx.commit()?;
             Ok(None)
         })
         .await
@@ -510,28 +838,25 @@ impl EventStore for SqliteStore {
 
     async fn record(&self, key: &RecordKey) -> Result<Option<Vec<u8>>, StoreError> {
         let key = key.clone();
-        Self::with(&self.reader, move |c| {
-            c.query_row(
+        self.run(Access::Read, move |c| {
+            Ok(c.query_row(
                 "SELECT value FROM records WHERE namespace = ?1 AND key = ?2
                  AND (expires_ms IS NULL OR expires_ms > ?3)",
                 params![key.namespace, key.key, millis(SystemTime::now())],
                 |row| row.get(0),
             )
-            .optional()
-            .map_err(fail)
+            .optional()?)
         })
         .await
     }
 
     async fn delete_record(&self, key: &RecordKey) -> Result<bool, StoreError> {
         let key = key.clone();
-        Self::with(&self.writer, move |c| {
-            let deleted = c
-                .execute(
-                    "DELETE FROM records WHERE namespace = ?1 AND key = ?2",
-                    params![key.namespace, key.key],
-                )
-                .map_err(fail)?;
+        self.run(Access::Write(0), move |c| {
+            let deleted = c.execute(
+                "DELETE FROM records WHERE namespace = ?1 AND key = ?2",
+                params![key.namespace, key.key],
+            )?;
             Ok(deleted > 0)
         })
         .await
@@ -539,18 +864,16 @@ impl EventStore for SqliteStore {
 
     async fn lease(&self, name: &str, holder: &str, ttl: Duration) -> Result<bool, StoreError> {
         let (name, holder) = (name.to_owned(), holder.to_owned());
-        Self::with(&self.writer, move |c| {
+        self.run(Access::Write(0), move |c| {
             let now = millis(SystemTime::now());
             let until = now.saturating_add(ttl.as_millis() as i64);
             // Taken when free, expired, or already ours; otherwise left alone.
-            let changed = c
-                .execute(
-                    "INSERT INTO leases (name, holder, expires_ms) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_ms = excluded.expires_ms
-                     WHERE leases.holder = excluded.holder OR leases.expires_ms <= ?4",
-                    params![name, holder, until, now],
-                )
-                .map_err(fail)?;
+            let changed = c.execute(
+                "INSERT INTO leases (name, holder, expires_ms) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_ms = excluded.expires_ms
+                 WHERE leases.holder = excluded.holder OR leases.expires_ms <= ?4",
+                params![name, holder, until, now],
+            )?;
             Ok(changed > 0)
         })
         .await
@@ -558,9 +881,8 @@ impl EventStore for SqliteStore {
 
     async fn release(&self, name: &str, holder: &str) -> Result<(), StoreError> {
         let (name, holder) = (name.to_owned(), holder.to_owned());
-        Self::with(&self.writer, move |c| {
-            c.execute("DELETE FROM leases WHERE name = ?1 AND holder = ?2", params![name, holder])
-                .map_err(fail)?;
+        self.run(Access::Write(0), move |c| {
+            c.execute("DELETE FROM leases WHERE name = ?1 AND holder = ?2", params![name, holder])?;
             Ok(())
         })
         .await
@@ -568,33 +890,42 @@ impl EventStore for SqliteStore {
 
     async fn media(&self, key: &AttemptKey, media_id: &str) -> Result<Option<StoredMedia>, StoreError> {
         let (key, media_id) = (key.clone(), media_id.to_owned());
-        Self::with(&self.reader, move |c| {
-            c.query_row(
+        self.run(Access::Read, move |c| {
+            Ok(c.query_row(
                 "SELECT m.content_type, m.bytes FROM media m JOIN attempts a ON a.id = m.attempt
                  WHERE a.vendor = ?1 AND a.vendor_id = ?2 AND m.media_id = ?3",
                 params![key.vendor_name(), key.id, media_id],
                 |row| Ok(StoredMedia { content_type: row.get(0)?, bytes: row.get::<_, Vec<u8>>(1)?.into() }),
             )
-            .optional()
-            .map_err(fail)
+            .optional()?)
         })
         .await
     }
 
+    /// Examines the files (a few `stat`s and two small reads), tries a write while the
+    /// store is unwritable, reads a row, and every 10 minutes starts a `quick_check` in
+    /// the background; errs while the store is failed or unwritable.
     async fn check(&self) -> Result<(), StoreError> {
-        Self::with(&self.reader, |c| {
-            c.query_row("SELECT count(*) FROM leases", [], |row| row.get::<_, i64>(0)).map_err(fail)?;
-            Ok(())
-        })
-        .await
+        // Errors are recorded in the store's condition, which decides the answer below.
+        let _ = match self.guard.probe_bytes() {
+            Some(bytes) => self.run(Access::Write(bytes), move |c| probe(c, bytes)).await,
+            None => self.run(Access::Examine, |_| Ok(())).await,
+        };
+        let read = self
+            .run(Access::Read, |c| {
+                Ok(c.query_row("SELECT count(*) FROM leases", [], |row| row.get::<_, i64>(0))?)
+            })
+            .await;
+        self.schedule_quick_check();
+        self.guard.status()?;
+        read.map(drop)
     }
 
     async fn purge(&self, before: SystemTime) -> Result<u64, StoreError> {
         let before = millis(before);
-        Self::with(&self.writer, move |c| {
-            let purged = c.execute("DELETE FROM attempts WHERE update_ms < ?1", [before]).map_err(fail)?;
-            c.execute("DELETE FROM records WHERE attempt IS NULL AND expires_ms < ?1", [before])
-                .map_err(fail)?;
+        self.run(Access::Write(0), move |c| {
+            let purged = c.execute("DELETE FROM attempts WHERE update_ms < ?1", [before])?;
+            c.execute("DELETE FROM records WHERE attempt IS NULL AND expires_ms < ?1", [before])?;
             Ok(purged as u64)
         })
         .await
@@ -643,13 +974,13 @@ mod tests {
 
     /// Overwrites an event's body with bytes that are not an `AttemptEvent`.
     async fn corrupt(store: &SqliteStore, event_id: &'static str) {
-        SqliteStore::with(&store.writer, move |c| {
-            c.execute("UPDATE events SET body = X'FFFFFFFF0F' WHERE event_id = ?1", [event_id])
-                .map_err(fail)?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+        store
+            .run(Access::Write(0), move |c| {
+                c.execute("UPDATE events SET body = X'FFFFFFFF0F' WHERE event_id = ?1", [event_id])?;
+                Ok(())
+            })
+            .await
+            .unwrap();
     }
 
     #[tokio::test]

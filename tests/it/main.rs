@@ -3,7 +3,8 @@
 //! Each test starts a gateway on port 0 and talks to it through a real tonic client;
 //! vendors are either a recording fake (wiremock) that asserts the exact HTTP call, or
 //! the simulated vendors of the `idv-sandbox` crate, started beside the gateway.
-//! Some start the gateway binary as a child process (`process`, parts of `trust`).
+//! Some start the gateway binary as a child process (`process`, parts of `trust` and
+//! `store_faults`).
 //! `trust` tries each finding of the trust issue again; `properties` holds the proptest
 //! properties over hostile input (hooks, vendor JSON, validation, tokens).
 
@@ -22,5 +23,6 @@ mod replicas;
 mod sandbox;
 mod server;
 mod sockets;
+mod store_faults;
 mod trust;
 mod watch;
