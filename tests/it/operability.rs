@@ -235,8 +235,19 @@ async fn calls_over_the_concurrency_limit_are_shed_at_once() {
 }
 
 #[tokio::test]
-async fn watches_are_capped_per_caller() {
-    let fake = FakeVendors::start_with(|config| config.limits.max_watch_streams_per_caller = 2).await;
+async fn watches_are_capped_per_caller_and_in_all() {
+    // The per-caller cap, then the global one; each time the third watch is refused.
+    let caps: [fn(&mut idv_gateway::config::Config); 2] = [
+        |config| config.limits.max_watch_streams_per_caller = 2,
+        |config| config.limits.max_watch_streams = 2,
+    ];
+    for cap in caps {
+        watches_are_capped(cap).await;
+    }
+}
+
+async fn watches_are_capped(cap: fn(&mut idv_gateway::config::Config)) {
+    let fake = FakeVendors::start_with(cap).await;
     fake.reply(
         "POST",
         "/ableid/check/start/second",
@@ -255,6 +266,14 @@ async fn watches_are_capped_per_caller() {
         })
         .await
         .unwrap();
+    // The start appended its `started` event, and the append was timed.
+    let text = metrics(&fake).await;
+    assert_eq!(
+        value(&text, "idv_events_appended_total{vendor=\"ableid\",kind=\"started\"}"),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(value(&text, "idv_event_append_duration_seconds_count"), Some(1.0), "{text}");
     let watch = || {
         let mut client = idv_gateway::proto::attempts::attempt_service_client::AttemptServiceClient::new(
             fake.gateway.channel.clone(),

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/proto"
 
 	ableidv1 "github.com/idv-gateway/idv-gateway/clients/go/idv/ableid/v1"
 	attemptsv1 "github.com/idv-gateway/idv-gateway/clients/go/idv/attempts/v1"
@@ -490,4 +491,84 @@ func TestAbleIdWatchAcrossDisconnects(t *testing.T) {
 		t.Errorf("reconnects %d, proxy connections %d: want ≥2 and ≥3", w.Reconnects(), p.accepted(t)-acceptedBefore)
 	}
 	t.Logf("events %v, reconnects %d", kinds, w.Reconnects())
+}
+
+// Two photos larger than gRPC's default 4 MiB receive limit (scripts/test-clients runs the
+// sandbox with IDV_SANDBOX_PHOTO_BYTES=12582912): a client with default options watches
+// the attempt, lists its events with the default page, and downloads each photo by
+// reference, checked against its size and SHA-256. Events carry references, not bytes.
+func TestTwoLargePhotosWithDefaultLimits(t *testing.T) {
+	g := newGateway(t)
+	started := g.startResident(t)
+	events := make(chan *attemptsv1.AttemptEvent, 16)
+	w := idvgateway.NewWatch(g.attempts, &attemptsv1.WatchAttemptRequest{
+		Attempt:             &attemptsv1.WatchAttemptRequest_AbleidAttemptId{AbleidAttemptId: started.GetAttemptId()},
+		FollowAfterTerminal: true,
+	}, nil)
+	watchCtx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- w.Run(watchCtx, func(ev *attemptsv1.AttemptEvent) error { events <- ev; return nil })
+	}()
+	waitFor := func(kind string) *attemptsv1.AttemptEvent {
+		t.Helper()
+		for {
+			select {
+			case ev := <-events:
+				if kindOf(ev) == kind {
+					return ev
+				}
+			case err := <-done:
+				t.Fatalf("watch ended before a %q event: %v", kind, err)
+			case <-time.After(30 * time.Second):
+				t.Fatalf("no %q event within 30s", kind)
+			}
+		}
+	}
+	waitFor("started")
+	post(t, strings.TrimRight(started.GetFullUrl(), "/")+"/approve")
+	waitFor("completed")
+
+	var photos []*attemptsv1.AttemptEvent
+	for range 2 {
+		_, err := g.ableid.RequestPhoto(ctx(t, 30*time.Second), &ableidv1.RequestPhotoRequest{AttemptId: started.GetAttemptId()})
+		must(t, err, "AbleIdService.RequestPhoto")
+		photos = append(photos, waitFor("photo"))
+	}
+	cancel()
+	<-done
+
+	page, err := g.attempts.ListAttemptEvents(ctx(t, 15*time.Second), &attemptsv1.ListAttemptEventsRequest{
+		Attempt: &attemptsv1.ListAttemptEventsRequest_AbleidAttemptId{AbleidAttemptId: started.GetAttemptId()},
+	})
+	must(t, err, "AttemptService.ListAttemptEvents")
+	listed := 0
+	for _, ev := range page.GetEvents() {
+		if kindOf(ev) == "photo" {
+			listed++
+		}
+	}
+	if listed != 2 {
+		t.Fatalf("ListAttemptEvents: %d photo events, want 2", listed)
+	}
+
+	for _, ev := range photos {
+		if size := proto.Size(ev); size > 64<<10 {
+			t.Errorf("a photo event is %d bytes: it should carry a reference", size)
+		}
+		if len(ev.GetMedia()) != 1 {
+			t.Fatalf("photo event with %d media references, want 1", len(ev.GetMedia()))
+		}
+		m := ev.GetMedia()[0]
+		if m.GetSizeBytes() <= 4<<20 {
+			t.Fatalf("the photo is %d bytes: run scripts/test-clients, which makes the sandbox's photos 12 MiB", m.GetSizeBytes())
+		}
+		got, err := idvgateway.ReadMedia(ctx(t, 60*time.Second), g.attempts, ev, m)
+		must(t, err, "AttemptService.DownloadAttemptMedia")
+		if int64(len(got)) != m.GetSizeBytes() {
+			t.Fatalf("downloaded %d bytes, the reference says %d", len(got), m.GetSizeBytes())
+		}
+		t.Logf("photo %s: %d bytes, sha256 %s", m.GetMediaId(), len(got), m.GetSha256())
+	}
 }

@@ -30,7 +30,7 @@ from idv.ableid.v1 import ableid_pb2, ableid_pb2_grpc
 from idv.attempts.v1 import attempts_pb2, attempts_pb2_grpc
 from idv.b2core.v1 import verifications_pb2, verifications_pb2_grpc
 from idv.baf.v1 import applicants_pb2, applicants_pb2_grpc, validation_pb2, validation_pb2_grpc
-from idv_gateway import AttemptWatch, Reconnect, b2core_metadata, error_details
+from idv_gateway import AttemptWatch, Reconnect, b2core_metadata, download_media, error_details
 
 ADDR = os.environ.get("IDV_GATEWAY_ADDR", "")
 HTTP = os.environ.get("IDV_GATEWAY_HTTP", "").rstrip("/")
@@ -353,3 +353,61 @@ def test_ableid_watch_across_disconnects(channel: grpc.Channel) -> None:
     assert kinds.index("started") < kinds.index("completed") < kinds.index("passport"), kinds
     assert len(snapshots) == 1, "a resume without the token would send another snapshot"
     assert watch.reconnects >= 2 and proxy.accepted() - accepted_before >= 3
+
+
+def test_two_large_photos_with_default_limits(channel: grpc.Channel) -> None:
+    """Two photos larger than gRPC's default 4 MiB receive limit (scripts/test-clients runs
+    the sandbox with IDV_SANDBOX_PHOTO_BYTES=12582912): a channel with default options
+    watches the attempt, lists its events with the default page, and downloads each photo
+    by reference, checked against its size and SHA-256."""
+    started = start_resident(channel)
+    watch = AttemptWatch(channel, ableid_attempt_id=started.attempt_id, follow_after_terminal=True)
+    events = iter(watch)
+    # The watch blocks; ending it bounds a wait for an event that never comes.
+    deadline = threading.Timer(90, watch.cancel)
+    deadline.start()
+
+    def wait_for(kind: str) -> attempts_pb2.AttemptEvent:
+        for ev in events:
+            if ev.WhichOneof("kind") == kind:
+                return ev
+        pytest.fail(f"the watch ended before a {kind!r} event")
+
+    photos: list[attempts_pb2.AttemptEvent] = []
+    try:
+        wait_for("started")
+        post(started.full_url.rstrip("/") + "/approve")
+        wait_for("completed")
+        for _ in range(2):
+            try:
+                ableid_pb2_grpc.AbleIdServiceStub(channel).RequestPhoto(
+                    ableid_pb2.RequestPhotoRequest(attempt_id=started.attempt_id), timeout=30
+                )
+            except grpc.RpcError as err:
+                call_failed(err, "AbleIdService.RequestPhoto")
+            photos.append(wait_for("photo"))
+    finally:
+        deadline.cancel()
+        watch.cancel()
+
+    stub = attempts_pb2_grpc.AttemptServiceStub(channel)
+    try:
+        page = stub.ListAttemptEvents(
+            attempts_pb2.ListAttemptEventsRequest(ableid_attempt_id=started.attempt_id), timeout=15
+        )
+    except grpc.RpcError as err:
+        call_failed(err, "AttemptService.ListAttemptEvents")
+    assert [ev.WhichOneof("kind") for ev in page.events].count("photo") == 2
+
+    for ev in photos:
+        assert ev.ByteSize() < 64 * 1024, "a photo event should carry a reference, not the bytes"
+        assert len(ev.media) == 1
+        media = ev.media[0]
+        assert media.size_bytes > 4 * 1024 * 1024, (
+            f"the photo is {media.size_bytes} bytes: run scripts/test-clients, which makes the sandbox's photos 12 MiB"
+        )
+        try:
+            data = download_media(channel, ev, media, timeout=60)
+        except grpc.RpcError as err:
+            call_failed(err, "AttemptService.DownloadAttemptMedia")
+        assert len(data) == media.size_bytes

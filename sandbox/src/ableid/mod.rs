@@ -44,6 +44,8 @@ pub(crate) struct AbleId {
     hooks: Deliverer,
     /// The JPEG the photo hook carries.
     photo: Vec<u8>,
+    /// Photo hooks sent: numbers a padded photo, so each request brings a photo of its own.
+    photos_sent: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for AbleId {
@@ -70,7 +72,28 @@ impl AbleId {
         if let Some(size) = photo_bytes {
             photo.resize(size.max(photo.len()), 0);
         }
-        Self { base, data_hooks, sessions: state::Sessions::new(ttl), hooks, photo }
+        Self {
+            base,
+            data_hooks,
+            sessions: state::Sessions::new(ttl),
+            hooks,
+            photo,
+            photos_sent: Default::default(),
+        }
+    }
+
+    /// The photo for the next photo hook. A photo padded to a size (the `photo_bytes`
+    /// option) ends with the hook's number, so two requests bring two different files, as
+    /// two photos taken of a person would be; the gateway stores identical ones once.
+    fn next_photo(&self) -> std::borrow::Cow<'_, [u8]> {
+        let n = self.photos_sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if self.photo.len() < crate::fake::FACE_JPEG.len() + 8 {
+            return std::borrow::Cow::Borrowed(&self.photo);
+        }
+        let mut photo = self.photo.clone();
+        let tail = photo.len() - 8;
+        photo[tail..].copy_from_slice(&n.to_be_bytes());
+        std::borrow::Cow::Owned(photo)
     }
 
     /// The page a session's person opens: the `fullUrl`.

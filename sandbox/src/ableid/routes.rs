@@ -83,7 +83,11 @@ fn request_data(ableid: &AbleId, body: &[u8], which: Data) -> Response {
         Ok(checked) => checked,
         Err(refusal) => return refused(refusal),
     };
-    let hook = render::data_hook(which, &attempt_id, &ableid.hash(&attempt_id), lang, &who, &ableid.photo);
+    let photo = match which {
+        Data::Photo => ableid.next_photo(),
+        _ => std::borrow::Cow::Borrowed(&[][..]),
+    };
+    let hook = render::data_hook(which, &attempt_id, &ableid.hash(&attempt_id), lang, &who, &photo);
     ableid.hooks.spawn(ableid.data_hook_url(which).into(), &hook, which.hook(), &attempt_id);
     tracing::info!(attempt_id, data = which.hook(), "sandbox ableid: data requested");
     Json(render::accepted(lang)).into_response()

@@ -15,6 +15,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.idvgateway.ableid.v1.AbleIdServiceGrpc;
 import io.idvgateway.ableid.v1.RequestPassportRequest;
+import io.idvgateway.ableid.v1.RequestPhotoRequest;
 import io.idvgateway.ableid.v1.StartResidentCheckRequest;
 import io.idvgateway.ableid.v1.StartResidentCheckResponse;
 import io.idvgateway.attempts.v1.Attempt;
@@ -22,6 +23,9 @@ import io.idvgateway.attempts.v1.AttemptEvent;
 import io.idvgateway.attempts.v1.AttemptServiceGrpc;
 import io.idvgateway.attempts.v1.AttemptState;
 import io.idvgateway.attempts.v1.GetAttemptRequest;
+import io.idvgateway.attempts.v1.ListAttemptEventsRequest;
+import io.idvgateway.attempts.v1.ListAttemptEventsResponse;
+import io.idvgateway.attempts.v1.Media;
 import io.idvgateway.attempts.v1.Vendor;
 import io.idvgateway.b2core.v1.ListVerificationsRequest;
 import io.idvgateway.b2core.v1.ListVerificationsResponse;
@@ -515,5 +519,95 @@ class GatewayIntegrationTest {
     int p = kinds.indexOf(AttemptEvent.KindCase.PASSPORT);
     assertTrue(s >= 0 && s < c && c < p, "event order " + kinds);
     assertTrue(proxy.accepted() - acceptedBefore >= 3, "proxy connections");
+  }
+
+  /**
+   * Two photos larger than gRPC's default 4 MiB receive limit (scripts/test-clients runs the
+   * sandbox with IDV_SANDBOX_PHOTO_BYTES=12582912): a channel with default options watches the
+   * attempt, lists its events with the default page, and downloads each photo by reference,
+   * checked against its size and SHA-256.
+   */
+  @Test
+  void twoLargePhotosWithDefaultLimits() throws Exception {
+    StartResidentCheckResponse started = startResident();
+    BlockingQueue<Object> events = new LinkedBlockingQueue<>();
+    Object end = new Object();
+    List<AttemptEvent> photos = new ArrayList<>();
+    try (AttemptWatch watch =
+        AttemptWatch.forAbleIdAttempt(channel, started.getAttemptId()).followAfterTerminal(true).build()) {
+      Thread runner =
+          new Thread(
+              () -> {
+                try {
+                  watch.run(events::add);
+                  events.add(end);
+                } catch (RuntimeException e) {
+                  events.add(e);
+                }
+              });
+      runner.start();
+      java.util.function.Function<AttemptEvent.KindCase, AttemptEvent> waitFor =
+          kind -> {
+            while (true) {
+              Object item;
+              try {
+                item = events.poll(30, TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                throw new AssertionError(e);
+              }
+              if (item instanceof StatusRuntimeException e) {
+                throw callFailed("AttemptService.WatchAttempt", e);
+              }
+              if (!(item instanceof AttemptEvent ev)) {
+                fail("no " + kind + " event: " + item);
+                return null;
+              }
+              if (ev.getKindCase() == kind) {
+                return ev;
+              }
+            }
+          };
+      waitFor.apply(AttemptEvent.KindCase.STARTED);
+      post(trimSlash(started.getFullUrl()) + "/approve");
+      waitFor.apply(AttemptEvent.KindCase.COMPLETED);
+      for (int i = 0; i < 2; i++) {
+        call(
+            "AbleIdService.RequestPhoto",
+            () ->
+                AbleIdServiceGrpc.newBlockingStub(channel)
+                    .withDeadlineAfter(30, TimeUnit.SECONDS)
+                    .requestPhoto(
+                        RequestPhotoRequest.newBuilder().setAttemptId(started.getAttemptId()).build()));
+        photos.add(waitFor.apply(AttemptEvent.KindCase.PHOTO));
+      }
+      watch.close();
+      runner.join(10_000);
+    }
+
+    ListAttemptEventsResponse page =
+        call(
+            "AttemptService.ListAttemptEvents",
+            () ->
+                AttemptServiceGrpc.newBlockingStub(channel)
+                    .withDeadlineAfter(15, TimeUnit.SECONDS)
+                    .listAttemptEvents(
+                        ListAttemptEventsRequest.newBuilder()
+                            .setAbleidAttemptId(started.getAttemptId())
+                            .build()));
+    assertEquals(
+        2, page.getEventsList().stream().filter(AttemptEvent::hasPhoto).count(), "photo events listed");
+
+    for (AttemptEvent ev : photos) {
+      assertTrue(ev.getSerializedSize() < 64 * 1024, "a photo event should carry a reference");
+      assertEquals(1, ev.getMediaCount());
+      Media media = ev.getMedia(0);
+      assertTrue(
+          media.getSizeBytes() > 4 * 1024 * 1024,
+          "the photo is "
+              + media.getSizeBytes()
+              + " bytes: run scripts/test-clients, which makes the sandbox's photos 12 MiB");
+      byte[] data = AttemptMedia.download(channel, ev, media);
+      assertEquals(media.getSizeBytes(), data.length);
+    }
   }
 }
