@@ -3,8 +3,8 @@
 //! An [`ApiError`] says what went wrong in the terms of Google's richer error model —
 //! a code, exactly one `ErrorInfo` (reason, domain, metadata), `BadRequest` field
 //! violations for local validation failures, `RetryInfo` when a vendor or the gateway asks
-//! to wait — but it does not depend on the transport: [`crate::grpc::status`] turns it
-//! into a `tonic::Status`, once, at the gRPC edge.
+//! to wait — but it does not depend on the transport: `From<ApiError> for tonic::Status`
+//! (in [`crate::grpc`]) turns it into a `tonic::Status`, once, at the gRPC edge.
 //!
 //! Messages are built only from vendor codes, vendor messages and field names, never from
 //! request values, so an error can be logged or shown without leaking personal data.

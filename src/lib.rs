@@ -3,7 +3,7 @@
 //! # Layout
 //!
 //! - [`server`]: assembles and runs the gateway: the gRPC server, the public HTTP
-//!   listener, health and reflection, from a [`config::Config`].
+//!   listener, the admin listener, health and reflection, from a [`config::Config`].
 //! - [`grpc`]: the gRPC edge: the one path every handler takes (deadline, validation,
 //!   error mapping) and the attempts service.
 //! - [`providers`]: one folder per vendor (AbleID, BAF, B2Core): its configuration, REST
@@ -11,8 +11,8 @@
 //!   through [`providers::Provider`].
 //! - [`attempts`]: the core that names no vendor: attempts as an append-only event log,
 //!   the state rule, `WatchAttempt`, tokens and the sweeps.
-//! - [`store`]: the event log's storage seam ([`store::EventStore`]), its SQLite backend
-//!   and the conformance kit every backend passes.
+//! - [`store`]: the event log's storage seam ([`store::EventStore`]), its SQLite and
+//!   PostgreSQL backends, and the conformance kit every backend passes.
 //! - [`telemetry`]: metrics (and the admin listener's `/metrics`), traces.
 //! - [`upstream`]: how vendors are called: the HTTP client path, lenient JSON, refusals.
 //! - [`auth`]: who may call: API keys, client certificates (mTLS), scopes, TLS with

@@ -130,8 +130,8 @@ pub struct Limits {
     /// this is also the keep-alive idle timeout.
     pub header_read_timeout_secs: u64,
     /// The longest a request may take from its head to its response, reading the body (a hook
-    /// of up to 16 MiB) included: a body sent a byte at a time ends with `408` and a closed
-    /// connection.
+    /// of up to 32 MiB, `MAX_HOOK_BYTES`) included: a body sent a byte at a time ends with
+    /// `408` and a closed connection.
     pub request_timeout_secs: u64,
     /// File descriptors kept from HTTP for everything else (gRPC, the store, vendor calls); a
     /// quarter of the open-file limit is kept if that is more.

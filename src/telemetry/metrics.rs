@@ -46,7 +46,7 @@ pub struct VendorCall {
     pub vendor: &'static str,
     /// The operation, such as `GetApplicant`.
     pub operation: &'static str,
-    /// The HTTP status, or `timeout`, `unreachable`, `breaker_open`.
+    /// The HTTP status, or `timeout`, `unreachable`, `circuit_open`.
     pub status: String,
 }
 

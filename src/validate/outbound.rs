@@ -19,9 +19,8 @@
 //! address to the gateway and a private one to AbleID (DNS rebinding, or a short TTL) passes
 //! this check. A public host that answers AbleID with a redirect to a private address passes it
 //! too. Only the vendor could close those gaps, by checking the address it connects to.
-//! The real defence is not to accept caller hooks at all: `allow_caller_hooks` (being added
-//! to the AbleID configuration) is off by default, and this check is the second line for
-//! operators who turn it on.
+//! The real defence is not to accept caller hooks at all: `ableid.allow_caller_hooks` is off
+//! by default, and this check is the second line for operators who turn it on.
 
 use std::collections::HashMap;
 use std::fmt;
