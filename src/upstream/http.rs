@@ -299,7 +299,7 @@ impl Upstream {
             let response = self.send(&call, deadline).await?;
             let status = response.status();
             // Held until the JSON is parsed: the bytes are in memory until then.
-            let (body, _held) = read_capped(response, &self.budget).await?;
+            let (body, _held) = self.read_capped(response).await?;
             if body.iter().all(u8::is_ascii_whitespace) {
                 return Ok((status, Value::Null));
             }
@@ -341,6 +341,16 @@ impl Upstream {
         })
         .boxed();
         Ok(Download { content_type, content_length, body })
+    }
+
+    /// [`read_capped`] within the memory budget, counting a refusal for lack of room with
+    /// the other overload refusals.
+    async fn read_capped(&self, response: reqwest::Response) -> Result<(Bytes, Reservation), UpstreamError> {
+        let read = read_capped(response, &self.budget).await;
+        if matches!(read, Err(UpstreamError::Overloaded)) {
+            self.metrics.overload("memory_budget");
+        }
+        read
     }
 
     /// The time this call may take: the vendor's timeout, cut to the caller's deadline.
@@ -458,7 +468,7 @@ impl Upstream {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let (body, _held) = read_capped(response, &self.budget).await?;
+        let (body, _held) = self.read_capped(response).await?;
         Err(UpstreamError::Status(VendorReply { status, body, retry_after }))
     }
 }

@@ -346,11 +346,13 @@ async fn forty_huge_vendor_answers_stay_under_the_memory_budget() {
     tokio::spawn(async move { axum::serve(vendor, app).await });
 
     let data = tempfile::tempdir().unwrap();
+    let admin = free_port();
     let process = spawn_with(data.path(), |command| {
         command
             .env("IDV_BAF_BASE_URL", format!("http://{vendor_addr}/baf/publicapi"))
             .env("IDV_BAF_API_KEY", "sk_test")
-            .env("IDV_MEMORY_BUDGET_MB", "128");
+            .env("IDV_MEMORY_BUDGET_MB", "128")
+            .env("IDV_ADMIN_ADDR", format!("127.0.0.1:{admin}"));
     })
     .await;
     let baseline = peak_rss(process.child.id());
@@ -371,6 +373,11 @@ async fn forty_huge_vendor_answers_stay_under_the_memory_budget() {
     }
     let refused_for_memory = reasons.iter().filter(|r| *r == "MEMORY_BUDGET_EXHAUSTED").count();
     assert!(refused_for_memory > 0, "{reasons:?}");
+    // Each is counted with the other overload refusals.
+    let metrics =
+        reqwest::get(format!("http://127.0.0.1:{admin}/metrics")).await.unwrap().text().await.unwrap();
+    let counted = format!("idv_overload_refusals_total{{reason=\"memory_budget\"}} {refused_for_memory}\n");
+    assert!(metrics.contains(&counted), "{counted:?} not in\n{metrics}");
     let grown = peak_rss(process.child.id()).saturating_sub(baseline);
     // The budget is 128 MiB; allow as much again for buffers around it. Without the budget
     // forty calls hold up to 64 MiB each: 2.5 GiB.
