@@ -190,10 +190,29 @@ async fn concurrent_appends_to_one_attempt_have_gap_free_sequences(store: Arc<dy
         let (store, key) = (store.clone(), key.clone());
         tasks.push(tokio::spawn(async move { store.append(&key, note(&format!("gaps-{i}"))).await }));
     }
+    // Meanwhile a reader never sees a sequence committed while a lower one is in flight
+    // (the trap of sequences drawn before their commits): every read is 1..=n.
+    let reader = {
+        let (store, key) = (store.clone(), key.clone());
+        tokio::spawn(async move {
+            let mut reads = 0;
+            loop {
+                let seen: Vec<i64> =
+                    store.events(&key, 0, 100).await.expect("events").iter().map(|e| e.sequence).collect();
+                assert_eq!(seen, (1..=seen.len() as i64).collect::<Vec<_>>(), "a read saw a gap");
+                reads += 1;
+                if seen.len() == 51 {
+                    return reads;
+                }
+                tokio::task::yield_now().await;
+            }
+        })
+    };
     let mut sequences = BTreeSet::new();
     for task in tasks {
         sequences.insert(stored(&task.await.expect("task").expect("append")));
     }
+    assert!(reader.await.expect("reader") >= 1);
     assert_eq!(sequences.into_iter().collect::<Vec<_>>(), (2..=51).collect::<Vec<_>>());
     let events = store.events(&key, 0, 100).await.expect("events");
     assert_eq!(events.iter().map(|e| e.sequence).collect::<Vec<_>>(), (1..=51).collect::<Vec<_>>());
