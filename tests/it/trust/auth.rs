@@ -352,6 +352,24 @@ async fn a_caller_limited_to_its_own_applicants_cannot_read_anothers() {
     assert_eq!(fake.requests().await.len(), before, "B's read never reached BAF");
     let applicant = applicants(gateway, Some(TENANT_A)).get_applicant(get()).await.unwrap().into_inner();
     assert_eq!(applicant.applicant.unwrap().first_name, "John");
+
+    // A listing shows B none of A's applicants, nor BAF's account-wide totals; A sees them.
+    const OTHER: &str = "9b2c1d4e-0000-4000-8000-000000000001";
+    let item = |id: &str| json!({"applicantId": id, "firstName": "John", "status": 0});
+    fake.reply(
+        "GET",
+        private,
+        200,
+        json!({"page": 1, "pageSize": 20, "total": 2, "totalPages": 1, "items": [item(APPLICANT), item(OTHER)]}),
+    )
+    .await;
+    let list = || baf::ListApplicantsRequest { text_filter: "John".into(), ..Default::default() };
+    let page = applicants(gateway, Some(TENANT_B)).list_applicants(list()).await.unwrap().into_inner();
+    assert!(page.items.is_empty(), "B listed {} applicants", page.items.len());
+    assert_eq!((page.total, page.total_pages), (0, 0));
+    let page = applicants(gateway, Some(TENANT_A)).list_applicants(list()).await.unwrap().into_inner();
+    assert_eq!(page.items.len(), 2);
+    assert_eq!(page.total, 2);
 }
 
 // ---- The binary -------------------------------------------------------------------------
