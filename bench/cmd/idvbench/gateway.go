@@ -41,6 +41,8 @@ type bench struct {
 	logDir   string
 	seq      atomic.Int64 // unique names for data dirs, transaction ids
 
+	pg *pgServer // --store postgres: where each gateway gets a database
+
 	healthSet string // grpc.health.v1 as a protoset file, for ghz
 	schemaID  string // the store's schema hash, from the seeder
 }
@@ -93,10 +95,32 @@ type gateway struct {
 	conn     *grpc.ClientConn
 }
 
-// newDataDir makes an empty data directory for a gateway.
-func (b *bench) newDataDir(label string) (string, error) {
+// newDataDir makes an empty data directory for a gateway and, with --store postgres, an
+// empty database, which startGateway gives the gateway in IDV_DATABASE_URL.
+func (b *bench) newDataDir(ctx context.Context, label string) (string, error) {
 	dir := filepath.Join(b.workDir, fmt.Sprintf("%s-%d", label, b.seq.Add(1)))
-	return dir, os.MkdirAll(dir, 0o700)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	if b.pg != nil {
+		if _, err := b.pg.create(ctx, dir); err != nil {
+			os.RemoveAll(dir)
+			return "", err
+		}
+	}
+	return dir, nil
+}
+
+// removeDataDir removes what newDataDir made, once the gateway on it has stopped.
+func (b *bench) removeDataDir(ctx context.Context, dir string) {
+	if b.pg != nil {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if err := b.pg.drop(ctx, dir); err != nil {
+			b.logf("dropping the database of %s: %v", dir, err)
+		}
+	}
+	os.RemoveAll(dir)
 }
 
 // startGateway runs `idv-gateway serve` on dataDir, configured only through IDV_*
@@ -132,6 +156,7 @@ func (b *bench) startGateway(ctx context.Context, label, dataDir string) (*gatew
 		"IDV_ABLEID_BASE_URL=http://"+b.stubAddr+"/ableid",
 		"IDV_ABLEID_PROJECT_ID="+ableidProject,
 		"IDV_ABLEID_SECRET="+ableidSecret,
+		// With --store postgres too: the fsync baseline of the hook flood runs there.
 		"IDV_DATA_DIR="+dataDir,
 		"IDV_LOG="+b.opts.logLevel,
 		// The hook flood measures what the gateway can store, so the hook listener's
@@ -145,6 +170,11 @@ func (b *bench) startGateway(ctx context.Context, label, dataDir string) (*gatew
 		"IDV_HOOKS_GLOBAL_RATE_PER_SECOND=1000000",
 		"IDV_HOOKS_GLOBAL_BURST=1000000",
 	)
+	if b.pg != nil {
+		if u, ok := b.pg.urlFor(dataDir); ok {
+			env = append(env, "IDV_DATABASE_URL="+u)
+		}
+	}
 	env = append(env, b.opts.gatewayEnv...)
 	logPath := filepath.Join(b.logDir, fmt.Sprintf("gateway-%s-%d.log", label, b.seq.Add(1)))
 	began := time.Now()
@@ -156,6 +186,12 @@ func (b *bench) startGateway(ctx context.Context, label, dataDir string) (*gatew
 	if err := g.waitServing(ctx, began); err != nil {
 		proc.stop(5 * time.Second)
 		return nil, fmt.Errorf("gateway %s: %w (log: %s)", label, err, logPath)
+	}
+	if b.pg != nil {
+		if err := b.pg.verify(ctx, dataDir); err != nil {
+			g.stop()
+			return nil, fmt.Errorf("gateway %s: %w (log: %s)", label, err, logPath)
+		}
 	}
 	return g, nil
 }

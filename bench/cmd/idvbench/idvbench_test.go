@@ -96,3 +96,32 @@ func TestSummarizeGroupsPerfReportLines(t *testing.T) {
 		}
 	}
 }
+
+func TestPostgresDatabasePerGatewayURL(t *testing.T) {
+	// psql is `true`: every statement "succeeds" without a server.
+	pg, err := newPgServer("postgres://idv:s3cret@127.0.0.1:5433/postgres?sslmode=disable", "true",
+		"20261125T064420Z")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(pg.url.String(), "s3cret") || pg.password != "s3cret" {
+		t.Fatalf("the password must leave psql's command line: url %s", pg.url)
+	}
+	got, err := pg.create(t.Context(), "/tmp/main-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "postgres://idv:s3cret@127.0.0.1:5433/bench_20261125t064420z_1?sslmode=disable"
+	if got != want {
+		t.Fatalf("gateway URL %s, want %s", got, want)
+	}
+	if u, ok := pg.urlFor("/tmp/main-1"); !ok || u != want {
+		t.Fatalf("urlFor: %q %v", u, ok)
+	}
+	if err := pg.drop(t.Context(), "/tmp/main-1"); err != nil || len(pg.created) != 0 {
+		t.Fatalf("drop: %v, left %v", err, pg.created)
+	}
+	if _, err := newPgServer("mysql://x@y/z", "true", "s"); err == nil {
+		t.Fatal("a non-postgres URL must be refused")
+	}
+}

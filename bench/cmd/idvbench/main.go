@@ -12,7 +12,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
@@ -27,6 +26,7 @@ type options struct {
 	gateway, stub, ghz, wrk, seeder, eatmydata, perf string
 	protoDir, outDir, workDir, seedCache, seedKey    string
 	revision, logLevel, store, summarize             string
+	databaseURL, psql                                string
 	gatewayEnv                                       []string
 	runs                                             int
 	quick                                            bool
@@ -73,7 +73,12 @@ func parseOptions() (options, error) {
 	flag.StringVar(&o.seedKey, "seed-key", "dev", "a hash of the seeder's source, to key seeded directories")
 	flag.StringVar(&o.revision, "revision", "", "the source revision measured, for the record")
 	flag.StringVar(&o.logLevel, "log", "warn", "the gateway's IDV_LOG")
-	flag.StringVar(&o.store, "store", "sqlite", "the event store: sqlite, or postgres once the gateway has it")
+	flag.StringVar(&o.store, "store", "sqlite", "the event store: sqlite, or postgres (a database per gateway)")
+	flag.StringVar(&o.databaseURL, "database-url", os.Getenv("IDV_TEST_DATABASE_URL"),
+		"-store postgres: a server and a role that may create databases, as postgres://user@host:port/db "+
+			"(default $IDV_TEST_DATABASE_URL, which scripts/with-postgres sets)")
+	flag.StringVar(&o.psql, "psql", "", "-store postgres: psql (default: beside the server scripts/with-postgres "+
+		"found, then /usr/lib/postgresql/<newest>/bin, then PATH)")
 	flag.Var(&env, "gateway-env", "KEY=VALUE added to the gateway's environment (repeatable)")
 	flag.IntVar(&o.runs, "runs", 3, "runs of each scenario")
 	flag.BoolVar(&o.quick, "quick", false, "one short run of everything, to prove it works (CI)")
@@ -94,6 +99,10 @@ func parseOptions() (options, error) {
 	}
 	if o.store != "sqlite" && o.store != "postgres" {
 		return o, fmt.Errorf("-store: %q is neither sqlite nor postgres", o.store)
+	}
+	if o.store == "postgres" && o.databaseURL == "" {
+		return o, errors.New("-store postgres: no server: give -database-url or IDV_TEST_DATABASE_URL " +
+			"(scripts/bench --store postgres starts one with scripts/with-postgres)")
 	}
 	if o.runs < 1 {
 		return o, errors.New("-runs: at least 1")
@@ -175,9 +184,19 @@ func run(ctx context.Context, opts options) error {
 	}
 	defer os.RemoveAll(b.workDir)
 	if opts.store == "postgres" {
-		if err := b.checkPostgres(ctx); err != nil {
+		pg, err := b.openPostgres(ctx, stamp)
+		if err != nil {
 			return err
 		}
+		b.pg = pg
+		defer func() {
+			// Whatever happened, even an interrupt: the databases go.
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			defer cancel()
+			if err := pg.dropAll(ctx); err != nil {
+				b.logf("dropping the benchmark's databases: %v", err)
+			}
+		}()
 	}
 	healthSet, err := healthProtoset(b.workDir)
 	if err != nil {
@@ -187,6 +206,11 @@ func run(ctx context.Context, opts options) error {
 	machine := machineInfo(b.workDir)
 	b.logf("%d cores, %s, kernel %s; load average %s", machine["nproc"], machine["cpu"], machine["kernel"],
 		machine["loadavg"])
+	store := opts.store
+	if b.pg != nil {
+		machine["postgres"] = b.pg.describe()
+		store = fmt.Sprintf("postgres (%s, fsync %s)", b.pg.short(), b.pg.settings["fsync"])
+	}
 	if err := b.startStub(); err != nil {
 		return err
 	}
@@ -203,7 +227,7 @@ func run(ctx context.Context, opts options) error {
 	rows := r.rowResults(b.rows())
 	fmt.Printf("\nidv-gateway benchmark: %d run(s)%s, %d cores (%s), IDV_LOG=%s, store %s\n\n",
 		opts.runs, map[bool]string{true: " (--quick)", false: ""}[opts.quick], machine["nproc"], machine["cpu"],
-		opts.logLevel, opts.store)
+		opts.logLevel, store)
 	printTable(os.Stdout, rows)
 	fmt.Println()
 	b.printCurves(r)
@@ -242,7 +266,7 @@ func run(ctx context.Context, opts options) error {
 func (b *bench) oneRun(ctx context.Context, r *results) error {
 	o := b.opts
 	if o.enabled("unary") || o.enabled("fanout") || o.enabled("flood") {
-		dir, err := b.newDataDir("main")
+		dir, err := b.newDataDir(ctx, "main")
 		if err != nil {
 			return err
 		}
@@ -270,7 +294,7 @@ func (b *bench) oneRun(ctx context.Context, r *results) error {
 			}
 			return nil
 		}()
-		os.RemoveAll(dir)
+		b.removeDataDir(ctx, dir)
 		if err != nil {
 			return err
 		}
@@ -394,17 +418,48 @@ func (b *bench) printCurves(r *results) {
 	}
 }
 
-// checkPostgres refuses --store postgres until the gateway has a PostgreSQL store: its
-// check-config output (secrets redacted) must mention one.
-func (b *bench) checkPostgres(ctx context.Context) error {
-	cmd := exec.CommandContext(ctx, b.opts.gateway, "check-config")
-	cmd.Env = append(os.Environ(), b.opts.gatewayEnv...)
-	out, _ := cmd.CombinedOutput()
-	if !strings.Contains(strings.ToLower(string(out)), "postgres") {
-		return errors.New("--store postgres: this gateway build has no PostgreSQL store (check-config " +
-			"mentions none); once it has, pass its settings with --gateway-env KEY=VALUE")
+// openPostgres connects to the server of --store postgres and says what it is. Its
+// durability settings are logged, and fsync off is flagged: hooks are acknowledged once
+// durable, so the hook figures mean something only with fsync on (scripts/bench starts its
+// server so). The fsync baseline runs in the gateways' data directories: it stands for
+// the server's WAL when the cluster's data directory is on the same disk, which is checked
+// when the cluster is scripts/with-postgres's (IDV_TEST_PG_DATA).
+func (b *bench) openPostgres(ctx context.Context, stamp string) (*pgServer, error) {
+	pg, err := newPgServer(b.opts.databaseURL, b.opts.psql, stamp)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	if err := pg.check(ctx); err != nil {
+		return nil, err
+	}
+	b.logf("store postgres: %s on %s (psql %s); fsync=%s synchronous_commit=%s full_page_writes=%s "+
+		"wal_sync_method=%s; a database per gateway, %s<n>", pg.version, pg.url.Redacted(), pg.psql,
+		pg.settings["fsync"], pg.settings["synchronous_commit"], pg.settings["full_page_writes"],
+		pg.settings["wal_sync_method"], pg.prefix)
+	if pg.settings["fsync"] != "on" || pg.settings["synchronous_commit"] == "off" {
+		b.logf("WARNING: this server does not make commits durable (fsync=%s, synchronous_commit=%s): "+
+			"the hook figures are not comparable with SQLite's synchronous=FULL", pg.settings["fsync"],
+			pg.settings["synchronous_commit"])
+	}
+	data := os.Getenv("IDV_TEST_PG_DATA")
+	if data == "" {
+		data = pg.settings["data_directory"] // readable by a superuser; the server's own path
+	}
+	if data != "" {
+		if _, err := os.Stat(data); err == nil {
+			pgFS, pgSrc := mountOf(data)
+			fs, src := mountOf(b.workDir)
+			pg.dataDisk = fmt.Sprintf("%s on %s", pgFS, pgSrc)
+			same := pgSrc == src && pgFS == fs
+			b.logf("PostgreSQL's data directory %s is on %s; the fsync baseline's (%s) on %s on %s: %s", data,
+				pg.dataDisk, b.workDir, fs, src, map[bool]string{true: "the same disk",
+					false: "NOT the same disk: the baseline does not describe the WAL's"}[same])
+		} else {
+			b.logf("PostgreSQL's data directory %s is not on this machine's file system: the fsync "+
+				"baseline is this machine's disk, not necessarily the server's", data)
+		}
+	}
+	return pg, nil
 }
 
 // machineInfo describes where the numbers come from.

@@ -114,7 +114,7 @@ func copyDir(ctx context.Context, src, dst string) error {
 func (b *bench) scaling(ctx context.Context, r *results, events int) error {
 	if events == b.opts.scaleSizes[0] {
 		// The baseline of start-up: the same gateway on an empty data directory.
-		dir, err := b.newDataDir("empty")
+		dir, err := b.newDataDir(ctx, "empty")
 		if err != nil {
 			return err
 		}
@@ -124,17 +124,17 @@ func (b *bench) scaling(ctx context.Context, r *results, events int) error {
 		}
 		r.add("startup.empty", "ms", ms(g.startup))
 		g.stop()
-		os.RemoveAll(dir)
+		b.removeDataDir(ctx, dir)
 	}
 	seed, info, err := b.seeded(ctx, events)
 	if err != nil {
 		return err
 	}
-	dir, err := b.newDataDir(fmt.Sprintf("scale-%d", events))
+	dir, err := b.newDataDir(ctx, fmt.Sprintf("scale-%d", events))
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	defer b.removeDataDir(ctx, dir)
 	if err := copyDir(ctx, seed, dir); err != nil {
 		return err
 	}

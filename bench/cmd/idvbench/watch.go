@@ -227,10 +227,11 @@ func (b *bench) fanout(ctx context.Context, g *gateway, r *results) error {
 // grpc.health.v1.Health/Watch streams on the same gateway binary: the baseline, a bare
 // held gRPC stream in the same server.
 func (b *bench) idle(ctx context.Context, r *results, kind string, levels []int) error {
-	dir, err := b.newDataDir("idle-" + kind)
+	dir, err := b.newDataDir(ctx, "idle-"+kind)
 	if err != nil {
 		return err
 	}
+	defer b.removeDataDir(ctx, dir)
 	g, err := b.startGateway(ctx, "idle-"+kind, dir)
 	if err != nil {
 		return err
