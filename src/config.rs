@@ -153,6 +153,10 @@ pub struct StoreConfig {
     /// A cap on the database file, in MiB (`IDV_STORE_MAX_SIZE_MB`), to protect the disk:
     /// at the cap, writes fail as on a full disk. `None`: no cap.
     pub max_size_mb: Option<u64>,
+    /// Threads serving reads of the event log, each with its own connection
+    /// (`IDV_STORE_READ_THREADS`): reads beyond them queue, so opening many watches at once
+    /// does not add threads.
+    pub read_threads: usize,
     /// `serve --init`: begin an empty event log where the marker file says one existed,
     /// or adopt a database the marker does not describe. A command-line flag for one
     /// start, never a setting: left on, it would let a lost database pass unnoticed.
@@ -162,7 +166,13 @@ pub struct StoreConfig {
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        Self { data_dir: PathBuf::from("./data"), retention_days: 30, max_size_mb: None, init: false }
+        Self {
+            data_dir: PathBuf::from("./data"),
+            retention_days: 30,
+            max_size_mb: None,
+            read_threads: 2,
+            init: false,
+        }
     }
 }
 
@@ -243,6 +253,9 @@ impl Config {
         if let Some(v) = env_parse(env, "IDV_STORE_MAX_SIZE_MB", problems) {
             self.store.max_size_mb = Some(v);
         }
+        if let Some(v) = env_parse(env, "IDV_STORE_READ_THREADS", problems) {
+            self.store.read_threads = v;
+        }
         self.server.tls.apply_env(env);
         self.auth.apply_env(env, problems);
         self.http.apply_env(env, problems);
@@ -265,6 +278,7 @@ impl Config {
         for (name, secs) in [
             ("server.heartbeat_secs", self.server.heartbeat_secs),
             ("store.retention_days", self.store.retention_days),
+            ("store.read_threads", self.store.read_threads as u64),
             ("limits.memory_budget_mb", self.limits.memory_budget_mb as u64),
             ("limits.max_concurrent_calls", self.limits.max_concurrent_calls as u64),
             ("limits.max_watch_streams", self.limits.max_watch_streams as u64),
@@ -499,6 +513,15 @@ mod tests {
         assert!(err.to_string().contains("store.max_size_mb"), "{err}");
         let err = Config::from_toml("[store]\ninit = true\n").err().unwrap_or_default();
         assert!(err.contains("unknown field"), "{err}");
+    }
+
+    #[test]
+    fn read_threads_come_from_the_environment_and_are_never_zero() {
+        assert_eq!(Config::load(None, env(&[])).unwrap().store.read_threads, 2);
+        let config = Config::load(None, env(&[("IDV_STORE_READ_THREADS", "4")])).unwrap();
+        assert_eq!(config.store.read_threads, 4);
+        let err = Config::load(None, env(&[("IDV_STORE_READ_THREADS", "0")])).unwrap_err();
+        assert!(err.to_string().contains("store.read_threads"), "{err}");
     }
 
     #[test]
