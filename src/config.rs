@@ -163,6 +163,10 @@ pub struct StoreConfig {
     /// A cap on the database file, in MiB (`IDV_STORE_MAX_SIZE_MB`), to protect the disk:
     /// at the cap, writes fail as on a full disk. `None`: no cap.
     pub max_size_mb: Option<u64>,
+    /// Threads serving reads of the event log, each with its own connection
+    /// (`IDV_STORE_READ_THREADS`): reads beyond them queue, so opening many watches at once
+    /// does not add threads.
+    pub read_threads: usize,
     /// `serve --init`: begin an empty event log where the marker file says one existed,
     /// or adopt a database the marker does not describe. A command-line flag for one
     /// start, never a setting: left on, it would let a lost database pass unnoticed.
@@ -179,6 +183,7 @@ impl Default for StoreConfig {
             url_file: None,
             pool_size: 16,
             max_size_mb: None,
+            read_threads: 2,
             init: false,
         }
     }
@@ -201,11 +206,15 @@ impl StoreConfig {
         if let Some(v) = env_parse(env, "IDV_STORE_MAX_SIZE_MB", problems) {
             self.max_size_mb = Some(v);
         }
+        if let Some(v) = env_parse(env, "IDV_STORE_READ_THREADS", problems) {
+            self.read_threads = v;
+        }
     }
 
     fn check(&self, problems: &mut Vec<String>) {
         check_positive(problems, "store.retention_days", self.retention_days);
         check_positive(problems, "store.pool_size", self.pool_size as u64);
+        check_positive(problems, "store.read_threads", self.read_threads as u64);
         if self.max_size_mb == Some(0) {
             problems.push("store.max_size_mb: must be at least 1 (leave it unset for no cap)".into());
         }
@@ -553,6 +562,15 @@ mod tests {
         assert!(err.to_string().contains("store.max_size_mb"), "{err}");
         let err = Config::from_toml("[store]\ninit = true\n").err().unwrap_or_default();
         assert!(err.contains("unknown field"), "{err}");
+    }
+
+    #[test]
+    fn read_threads_come_from_the_environment_and_are_never_zero() {
+        assert_eq!(Config::load(None, env(&[])).unwrap().store.read_threads, 2);
+        let config = Config::load(None, env(&[("IDV_STORE_READ_THREADS", "4")])).unwrap();
+        assert_eq!(config.store.read_threads, 4);
+        let err = Config::load(None, env(&[("IDV_STORE_READ_THREADS", "0")])).unwrap_err();
+        assert!(err.to_string().contains("store.read_threads"), "{err}");
     }
 
     #[test]

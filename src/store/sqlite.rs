@@ -2,10 +2,23 @@
 //! disk before `append` returns, and a hook is acknowledged only after that.
 //!
 //! Events are stored as their protobuf encoding (`AttemptEvent`), so the stored form is
-//! the wire form and new fields need no migration. One writer connection serializes
-//! appends (sequences are assigned inside its transactions, so they are gap-free and
-//! committed in order); a second connection serves reads concurrently, as WAL allows.
-//! Live notices come from an in-process channel per attempt: one process owns the file.
+//! the wire form and new fields need no migration.
+//!
+//! One thread owns the only connection that writes, fed by a queue. Appends are committed
+//! in groups: the thread takes every append that queued while its previous commit ran (up
+//! to [`MAX_BATCH`] appends or [`MAX_BATCH_BYTES`]), runs each in its own savepoint of one
+//! `BEGIN IMMEDIATE` transaction, and commits once: one `fsync` for the group instead of
+//! one per hook, with no added wait (a lone append is a group of one). An append refused,
+//! already stored or failing alone rolls back only its savepoint; the appends of a group
+//! see each other in queue order, so sequences stay gap-free and ordered. Nothing is
+//! answered before the commit holding it: if the commit (or the file check after it)
+//! fails, every append of the group gets the error. Live events are published after the
+//! commit, in commit order. Other writes queue on the same thread and run alone.
+//!
+//! Reads go to a fixed pool of `store.read_threads` threads, each with its own connection
+//! (WAL lets them read beside the writer), through a bounded queue: 10⁴ watches opening at
+//! once wait in the queue, not on 10⁴ blocking threads. Live notices come from an
+//! in-process channel per attempt: one process owns the file.
 //!
 //! The store fails loudly rather than acknowledge what it cannot keep ([`guard`]): a
 //! database file (or WAL) removed, replaced or overwritten while running, or damage found
@@ -21,14 +34,17 @@ mod guard;
 mod marker;
 
 use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::StreamExt;
 use prost::Message;
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
-use tokio::sync::broadcast;
+use rusqlite::{Connection, OptionalExtension, params};
+use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
@@ -42,6 +58,23 @@ use crate::proto::attempts::{Attempt, AttemptEvent, AttemptState, Vendor};
 
 /// Events a live subscriber may fall behind by before it is told to read the store.
 const CHANNEL_CAPACITY: usize = 256;
+
+/// The most appends one commit holds: bounds how long the first of them waits for the
+/// rest to be written.
+const MAX_BATCH: usize = 256;
+
+/// The most event bytes one commit holds (a group stops growing once past it), for the
+/// same reason with large hooks (photos).
+const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
+
+/// Writes waiting for the writer thread; callers beyond it wait (asynchronously) to queue.
+const WRITE_QUEUE: usize = 1024;
+
+/// Reads waiting for a reader thread; callers beyond it wait (asynchronously) to queue.
+const READ_QUEUE: usize = 1024;
+
+/// Statements each connection keeps prepared: the append path alone uses eight.
+const STATEMENT_CACHE: usize = 32;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts those applied.
 const MIGRATIONS: &[&str] = &[
@@ -142,7 +175,7 @@ const MIGRATIONS: &[&str] = &[
 const DATABASE: &str = "events.sqlite3";
 
 /// How [`SqliteStore::open_with`] opens the store.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct OpenOptions {
     /// A cap on the database file in MiB (`store.max_size_mb`): a write that needs more
     /// room fails as on a full disk. `None`: only the disk limits it.
@@ -150,25 +183,90 @@ pub struct OpenOptions {
     /// Allows beginning an empty event log where the marker says one existed, or adopting
     /// a database the marker does not describe (`serve --init`). Never deletes a file.
     pub init: bool,
+    /// Threads (each with its own connection) that serve reads (`store.read_threads`); at
+    /// least one.
+    pub read_threads: usize,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        Self { max_size_mb: None, init: false, read_threads: 2 }
+    }
 }
 
 impl OpenOptions {
     /// The options a configuration asks for.
     pub fn from_config(config: &StoreConfig) -> Self {
-        Self { max_size_mb: config.max_size_mb, init: config.init }
+        Self { max_size_mb: config.max_size_mb, init: config.init, read_threads: config.read_threads }
     }
+}
+
+/// Live channels by attempt, shared with the writer thread, which publishes.
+type Channels = Arc<Mutex<HashMap<AttemptKey, broadcast::Sender<Arc<LiveEvent>>>>>;
+
+/// Work for a connection: it answers its caller itself.
+type Work = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// What the writer thread is asked to do.
+enum WriteJob {
+    /// An append, committed together with the others queued beside it (boxed: an event is
+    /// about a kilobyte, and every slot of the queue is as big as its largest job).
+    Append(Box<AppendJob>),
+    /// Any other write (or an examination of the files), run alone.
+    Run(Work),
+}
+
+struct AppendJob {
+    key: AttemptKey,
+    event: NewEvent,
+    /// Its size, for the guard's accounting of a full disk.
+    bytes: usize,
+    reply: oneshot::Sender<Result<Appended, StoreError>>,
+}
+
+/// Threads serving a queue; dropping the queue's sender ends them.
+struct Workers<J> {
+    queue: mpsc::Sender<J>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl<J> Workers<J> {
+    /// Closes the queue and waits for the threads to finish what was queued, so their
+    /// connections are closed when the store is gone: a later open of the same files (or
+    /// a test removing them) must not race the last connection's checkpoint.
+    fn stop(&mut self) {
+        let (closed, _) = mpsc::channel(1);
+        drop(std::mem::replace(&mut self.queue, closed));
+        for thread in self.threads.drain(..) {
+            // A panic was already reported by the thread; its connection is closed.
+            let _ = thread.join();
+        }
+    }
+}
+
+fn stopped() -> StoreError {
+    StoreError("the event log's connections have stopped".into())
+}
+
+/// A call whose reply was dropped unanswered: its work panicked (and was rolled back).
+fn unanswered() -> StoreError {
+    StoreError("the event log's call ended without an answer (it panicked); nothing was written".into())
 }
 
 /// The SQLite event store.
 pub struct SqliteStore {
-    // Declared (so dropped) before `guard`, whose descriptors must outlive SQLite's.
-    writer: Arc<Mutex<Connection>>,
-    reader: Arc<Mutex<Connection>>,
+    // The threads own their connections; they are stopped in `drop`, before `guard` (whose
+    // descriptors must outlive SQLite's) can go.
+    writer: Workers<WriteJob>,
+    readers: Workers<Work>,
     /// Runs the periodic `quick_check`, which reads the whole file, beside the others.
     checker: Arc<Mutex<Connection>>,
     checker_interrupt: rusqlite::InterruptHandle,
-    channels: Mutex<HashMap<AttemptKey, broadcast::Sender<Arc<LiveEvent>>>>,
+    channels: Channels,
     guard: Arc<Guard>,
+    /// Commits of groups of appends, so tests can see groups form.
+    #[cfg_attr(not(test), allow(dead_code))]
+    commits: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -181,6 +279,8 @@ impl Drop for SqliteStore {
     fn drop(&mut self) {
         // A `quick_check` of a large file must not hold up shutdown.
         self.checker_interrupt.interrupt();
+        self.writer.stop();
+        self.readers.stop();
     }
 }
 
@@ -252,24 +352,60 @@ impl SqliteStore {
         }
         // The file's header now carries the application id the guard looks for.
         writer.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).map_err(|e| opening(&path, e))?;
-        let reader = Connection::open(&path).map_err(|e| opening(&path, e))?;
-        reader.execute_batch("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;").map_err(fail)?;
+        writer.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        let readers = (0..options.read_threads.max(1))
+            .map(|_| {
+                let reader = Connection::open(&path).map_err(|e| opening(&path, e))?;
+                reader
+                    .execute_batch("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
+                    .map_err(fail)?;
+                reader.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+                Ok(reader)
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
         let checker = Connection::open(&path).map_err(|e| opening(&path, e))?;
         checker.execute_batch("PRAGMA busy_timeout = 5000;").map_err(fail)?;
-        let guard = Guard::watch(&path, &wal).map_err(StoreError)?;
+        let guard = Arc::new(Guard::watch(&path, &wal).map_err(StoreError)?);
+        let channels = Channels::default();
+        let commits = Arc::new(AtomicU64::new(0));
+        let writer = {
+            let (queue, jobs) = mpsc::channel(WRITE_QUEUE);
+            let (guard, channels, commits) = (guard.clone(), channels.clone(), commits.clone());
+            let thread = std::thread::Builder::new()
+                .name("idv-store-writer".into())
+                .spawn(move || write_loop(writer, jobs, &guard, &channels, &commits))
+                .map_err(fail)?;
+            Workers { queue, threads: vec![thread] }
+        };
+        let readers = {
+            let (queue, jobs) = mpsc::channel(READ_QUEUE);
+            let jobs = Arc::new(Mutex::new(jobs));
+            let threads = readers
+                .into_iter()
+                .enumerate()
+                .map(|(n, reader)| {
+                    let jobs = jobs.clone();
+                    std::thread::Builder::new()
+                        .name(format!("idv-store-reader-{n}"))
+                        .spawn(move || read_loop(reader, &jobs))
+                })
+                .collect::<std::io::Result<Vec<_>>>()
+                .map_err(fail)?;
+            Workers { queue, threads }
+        };
         Ok(Self {
-            writer: Arc::new(Mutex::new(writer)),
-            reader: Arc::new(Mutex::new(reader)),
+            writer,
+            readers,
             checker_interrupt: checker.get_interrupt_handle(),
             checker: Arc::new(Mutex::new(checker)),
-            channels: Mutex::new(HashMap::new()),
-            guard: Arc::new(guard),
+            channels,
+            guard,
+            commits,
         })
     }
 
-    /// Runs `work` on a connection in the blocking pool, after refusing if the store has
-    /// failed and, for the writer, examining the files; its outcome updates the store's
-    /// condition.
+    /// Runs `work` on a connection: a reader's, or the writer's after examining the files;
+    /// refuses if the store has failed; its outcome updates the store's condition.
     async fn run<T: Send + 'static>(
         &self,
         access: Access,
@@ -277,34 +413,44 @@ impl SqliteStore {
     ) -> Result<T, StoreError> {
         self.guard.refuse_if_failed()?;
         let guard = self.guard.clone();
-        let connection = match access {
-            Access::Read => self.reader.clone(),
-            Access::Write(_) | Access::Examine => self.writer.clone(),
-        };
-        tokio::task::spawn_blocking(move || {
-            // A poisoned lock means a panic mid-statement; SQLite rolled the transaction
-            // back, so the connection itself is still sound.
-            let mut connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
-            if matches!(access, Access::Write(_) | Access::Examine) {
-                guard.before_write()?;
+        let (reply, answer) = oneshot::channel();
+        match access {
+            Access::Read => {
+                let work: Work = Box::new(move |connection| {
+                    let _ = reply.send(guard.settle(None, work(connection)));
+                });
+                self.readers.queue.send(work).await.map_err(|_| stopped())?;
             }
-            let written = match access {
-                Access::Write(bytes) => Some(bytes),
-                Access::Read | Access::Examine => None,
-            };
-            let outcome = match work(&mut connection) {
-                // A file removed while the transaction ran took what it committed along:
-                // the write is not acknowledged (a vendor retries it, and finds it stored
-                // if the operator copies the file back).
-                Ok(value) if written.is_some() => {
-                    guard.before_write().map(|()| value).map_err(DbError::Store)
-                }
-                outcome => outcome,
-            };
-            guard.settle(written, outcome)
-        })
-        .await
-        .map_err(fail)?
+            Access::Write(_) | Access::Examine => {
+                let written = match access {
+                    Access::Write(bytes) => Some(bytes),
+                    Access::Read | Access::Examine => None,
+                };
+                let work: Work = Box::new(move |connection| {
+                    let outcome = guard.before_write().map_err(DbError::Store).and_then(|()| {
+                        match work(connection) {
+                            // A file removed while the transaction ran took what it committed
+                            // along: the write is not acknowledged (a vendor retries it, and
+                            // finds it stored if the operator copies the file back).
+                            Ok(value) if written.is_some() => {
+                                guard.before_write().map(|()| value).map_err(DbError::Store)
+                            }
+                            outcome => outcome,
+                        }
+                    });
+                    let _ = reply.send(guard.settle(written, outcome));
+                });
+                self.writer.queue.send(WriteJob::Run(work)).await.map_err(|_| stopped())?;
+            }
+        }
+        // A panic in `work` drops `reply`: the caller gets an error, as from a failed task.
+        answer.await.map_err(|_| unanswered())?
+    }
+
+    /// Commits of groups of appends so far.
+    #[cfg(test)]
+    fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
     }
 
     /// Starts the periodic `quick_check` in the background when it is due.
@@ -329,13 +475,159 @@ impl SqliteStore {
             guard.quick_check_done(started.elapsed(), found);
         });
     }
+}
 
-    fn publish(&self, key: &AttemptKey, event: &Arc<AttemptEvent>) {
-        let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(sender) = channels.get(key)
-            && sender.send(LiveEvent::new(event.clone())).is_err()
+fn publish(channels: &Channels, stored: &[(&AttemptKey, &Arc<AttemptEvent>)]) {
+    if stored.is_empty() {
+        return;
+    }
+    let mut channels = channels.lock().unwrap_or_else(PoisonError::into_inner);
+    for (key, event) in stored {
+        if let Some(sender) = channels.get(*key)
+            && sender.send(LiveEvent::new((*event).clone())).is_err()
         {
-            channels.remove(key);
+            channels.remove(*key);
+        }
+    }
+}
+
+/// A reader thread: takes reads from the shared queue until it closes.
+fn read_loop(mut connection: Connection, jobs: &Mutex<mpsc::Receiver<Work>>) {
+    loop {
+        // One thread waits on the queue at a time; the others wait for the lock, then take
+        // the next read.
+        let job = jobs.lock().unwrap_or_else(PoisonError::into_inner).blocking_recv();
+        let Some(work) = job else { break };
+        // A panicking read answers its caller with an error (its reply is dropped); the
+        // connection is sound (SQLite ended the statement) and keeps serving.
+        let _ = catch_unwind(AssertUnwindSafe(|| work(&mut connection)));
+    }
+}
+
+/// The writer thread: runs writes in queue order, appends in groups, until the queue
+/// closes.
+fn write_loop(
+    mut connection: Connection,
+    mut jobs: mpsc::Receiver<WriteJob>,
+    guard: &Guard,
+    channels: &Channels,
+    commits: &AtomicU64,
+) {
+    // A job taken while gathering a group but not part of it: it runs next.
+    let mut next = None;
+    loop {
+        let job = match next.take() {
+            Some(job) => job,
+            None => match jobs.blocking_recv() {
+                Some(job) => job,
+                None => break,
+            },
+        };
+        let outcome = match job {
+            WriteJob::Run(work) => catch_unwind(AssertUnwindSafe(|| work(&mut connection))),
+            WriteJob::Append(first) => {
+                // Whatever queued while the last commit ran: no waiting for more.
+                let mut bytes = first.bytes;
+                let mut batch = vec![*first];
+                while batch.len() < MAX_BATCH && bytes < MAX_BATCH_BYTES {
+                    match jobs.try_recv() {
+                        Ok(WriteJob::Append(append)) => {
+                            bytes += append.bytes;
+                            batch.push(*append);
+                        }
+                        Ok(other) => {
+                            next = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                catch_unwind(AssertUnwindSafe(|| {
+                    commit_group(&mut connection, batch, guard, channels, commits)
+                }))
+            }
+        };
+        // A panic mid-transaction rolled it back (the transaction's drop) and dropped the
+        // replies, so its callers got errors and nothing was acknowledged.
+        if outcome.is_err() {
+            tracing::error!("a write to the event log panicked; its callers got an error");
+        }
+    }
+    // Closed before the guard's descriptors (the caller holds them past this).
+    drop(connection);
+}
+
+/// Commits a group of appends in one transaction and answers each (see the module's
+/// documentation).
+fn commit_group(
+    connection: &mut Connection,
+    batch: Vec<AppendJob>,
+    guard: &Guard,
+    channels: &Channels,
+    commits: &AtomicU64,
+) {
+    let bytes = batch.iter().map(|append| append.bytes).sum();
+    let mut keys = Vec::with_capacity(batch.len());
+    let mut events = Vec::with_capacity(batch.len());
+    let mut replies = Vec::with_capacity(batch.len());
+    for AppendJob { key, event, reply, .. } in batch {
+        keys.push(key);
+        events.push(event);
+        replies.push(reply);
+    }
+    let outcome = (|| -> Result<Vec<Result<Appended, StoreError>>, DbError> {
+        guard.before_write()?;
+        let mut tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut outcomes = Vec::with_capacity(keys.len());
+        for (key, event) in keys.iter().zip(events) {
+            let savepoint = tx.savepoint()?;
+            match append_in(&savepoint, key, event, SystemTime::now()) {
+                Ok(stored @ Appended::Stored(_)) => {
+                    savepoint.commit()?;
+                    outcomes.push(Ok(stored));
+                }
+                // Nothing to keep (a duplicate, a refusal, a missing record).
+                Ok(unchanged) => {
+                    savepoint.finish()?;
+                    outcomes.push(Ok(unchanged));
+                }
+                // The disk, the cap or damage: the group cannot commit. Also when SQLite
+                // ended the whole transaction itself (it may, on a full disk or I/O error).
+                Err(e) if classify(&e).is_some() || savepoint.is_autocommit() => return Err(e.into()),
+                // This append's own failure (a constraint, say): only it is undone.
+                Err(e) => {
+                    savepoint.finish()?;
+                    outcomes.push(Err(StoreError::new(e)));
+                }
+            }
+        }
+        tx.commit()?;
+        commits.fetch_add(1, Ordering::Relaxed);
+        // A file removed while the transaction ran took what it committed along: nothing
+        // in the group is acknowledged (a vendor retries it, and finds it stored if the
+        // operator copies the file back).
+        guard.before_write()?;
+        Ok(outcomes)
+    })();
+    match guard.settle(Some(bytes), outcome) {
+        Ok(outcomes) => {
+            let stored = keys
+                .iter()
+                .zip(&outcomes)
+                .filter_map(|(key, outcome)| match outcome {
+                    Ok(Appended::Stored(event)) => Some((key, event)),
+                    _ => None,
+                })
+                .collect::<Vec<_>>();
+            publish(channels, &stored);
+            for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                let _ = reply.send(outcome);
+            }
+        }
+        Err(e) => {
+            for reply in replies {
+                let _ = reply.send(Err(StoreError(e.0.clone())));
+            }
         }
     }
 }
@@ -510,8 +802,13 @@ fn timestamp_millis(t: &prost_types::Timestamp) -> i64 {
     t.seconds * 1000 + i64::from(t.nanos) / 1_000_000
 }
 
-const ATTEMPT_COLUMNS: &str = "id, vendor, vendor_id, state, transaction_id, url, create_ms, update_ms, expire_ms, \
-     last_sequence, result_code, result_type, result_message, owner";
+/// The columns [`attempt_row`] reads (a macro, so statements can be `concat!`ed constants).
+macro_rules! attempt_columns {
+    () => {
+        "id, vendor, vendor_id, state, transaction_id, url, create_ms, update_ms, expire_ms, \
+         last_sequence, result_code, result_type, result_message, owner"
+    };
+}
 
 /// An attempts row: its id and the attempt.
 fn attempt_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, AttemptRecord)> {
@@ -537,24 +834,22 @@ fn attempt_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, AttemptRecord)
 }
 
 fn find_attempt(tx: &Connection, key: &AttemptKey) -> rusqlite::Result<Option<(i64, AttemptRecord)>> {
-    tx.query_row(
-        &format!("SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE vendor = ?1 AND vendor_id = ?2"),
-        params![key.vendor_name(), key.id],
-        attempt_row,
-    )
+    tx.prepare_cached(concat!(
+        "SELECT ",
+        attempt_columns!(),
+        " FROM attempts WHERE vendor = ?1 AND vendor_id = ?2"
+    ))?
+    .query_row(params![key.vendor_name(), key.id], attempt_row)
     .optional()
 }
 
 fn stored_event(tx: &Connection, event_id: &str) -> rusqlite::Result<Option<AttemptEvent>> {
-    let row = tx
-        .query_row(
-            "SELECT e.sequence, e.event_id, e.body, a.vendor, a.vendor_id FROM events e
-             JOIN attempts a ON a.id = e.attempt WHERE e.event_id = ?1",
-            [event_id],
-            event_row,
-        )
-        .optional()?;
-    Ok(row)
+    tx.prepare_cached(
+        "SELECT e.sequence, e.event_id, e.body, a.vendor, a.vendor_id FROM events e
+         JOIN attempts a ON a.id = e.attempt WHERE e.event_id = ?1",
+    )?
+    .query_row([event_id], event_row)
+    .optional()
 }
 
 /// Decodes a stored event; one that no longer decodes (written by a future version, or
@@ -580,7 +875,7 @@ fn event_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AttemptEvent> {
 
 /// The append transaction: dedupe, consume a needed record, project, write.
 fn append_in(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     key: &AttemptKey,
     event: NewEvent,
     now: SystemTime,
@@ -604,10 +899,12 @@ fn append_in(
     // After the core's rule, so an event for an unknown attempt is refused as such. Nothing
     // is written unless the transaction commits, so the order costs nothing.
     if let Some(needed) = &needed {
-        let consumed = tx.execute(
-            "DELETE FROM records WHERE namespace = ?1 AND key = ?2 AND (expires_ms IS NULL OR expires_ms > ?3)",
-            params![needed.namespace, needed.key, now_ms],
-        )?;
+        let consumed = tx
+            .prepare_cached(
+                "DELETE FROM records WHERE namespace = ?1 AND key = ?2
+                 AND (expires_ms IS NULL OR expires_ms > ?3)",
+            )?
+            .execute(params![needed.namespace, needed.key, now_ms])?;
         if consumed == 0 {
             return Ok(Appended::MissingRecord);
         }
@@ -616,11 +913,12 @@ fn append_in(
     let expire_ms = attempt.expire_time.as_ref().map(timestamp_millis);
     let row_id = match row_id {
         Some(id) => {
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE attempts SET state = ?2, transaction_id = ?3, url = ?4, update_ms = ?5, expire_ms = ?6,
                      last_sequence = ?7, result_code = ?8, result_type = ?9, result_message = ?10
                  WHERE id = ?1",
-                params![
+            )?
+            .execute(params![
                     id,
                     attempt.state,
                     attempt.transaction_id,
@@ -630,44 +928,46 @@ fn append_in(
                     attempt.last_sequence,
                     attempt.result_code,
                     attempt.result_type,
-                    attempt.result_message
-                ],
-            )?;
+                attempt.result_message
+            ])?;
             id
         }
         None => {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO attempts (vendor, vendor_id, state, transaction_id, url, create_ms, update_ms,
                      expire_ms, last_sequence, result_code, result_type, result_message, owner)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                params![
-                    key.vendor_name(),
-                    key.id,
-                    attempt.state,
-                    attempt.transaction_id,
-                    attempt.url,
-                    now_ms,
-                    expire_ms,
-                    attempt.last_sequence,
-                    attempt.result_code,
-                    attempt.result_type,
-                    attempt.result_message,
-                    projected.record.owner
-                ],
-            )?;
+            )?
+            .execute(params![
+                key.vendor_name(),
+                key.id,
+                attempt.state,
+                attempt.transaction_id,
+                attempt.url,
+                now_ms,
+                expire_ms,
+                attempt.last_sequence,
+                attempt.result_code,
+                attempt.result_type,
+                attempt.result_message,
+                projected.record.owner
+            ])?;
             tx.last_insert_rowid()
         }
     };
     let stored = projected.event;
-    tx.execute(
-        "INSERT INTO events (attempt, sequence, event_id, body) VALUES (?1, ?2, ?3, ?4)",
-        params![row_id, stored.sequence, stored.event_id, stored.encode_to_vec()],
-    )?;
+    tx.prepare_cached("INSERT INTO events (attempt, sequence, event_id, body) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![row_id, stored.sequence, stored.event_id, stored.encode_to_vec()])?;
     for file in &files {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT OR IGNORE INTO media (attempt, media_id, content_type, bytes) VALUES (?1, ?2, ?3, ?4)",
-            params![row_id, file.media.media_id, file.media.content_type, file.bytes.as_ref()],
-        )?;
+        )?
+        .execute(params![
+            row_id,
+            file.media.media_id,
+            file.media.content_type,
+            file.bytes.as_ref()
+        ])?;
     }
     Ok(Appended::Stored(Arc::new(stored)))
 }
@@ -705,21 +1005,12 @@ fn probe(connection: &mut Connection, bytes: usize) -> Result<(), DbError> {
 #[async_trait::async_trait]
 impl EventStore for SqliteStore {
     async fn append(&self, key: &AttemptKey, event: NewEvent) -> Result<Appended, StoreError> {
-        let owned_key = key.clone();
-        let appended = self
-            .run(Access::Write(event_bytes(&event)), move |connection| {
-                let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-                let appended = append_in(&tx, &owned_key, event, SystemTime::now())?;
-                if matches!(appended, Appended::Stored(_)) {
-                    tx.commit()?;
-                }
-                Ok(appended)
-            })
-            .await?;
-        if let Appended::Stored(event) = &appended {
-            self.publish(key, event);
-        }
-        Ok(appended)
+        self.guard.refuse_if_failed()?;
+        let (reply, answer) = oneshot::channel();
+        let append = AppendJob { key: key.clone(), bytes: event_bytes(&event), event, reply };
+        self.writer.queue.send(WriteJob::Append(Box::new(append))).await.map_err(|_| stopped())?;
+        // Answered (and its event published) after the commit that holds it.
+        answer.await.map_err(|_| unanswered())?
     }
 
     async fn attempt(&self, key: &AttemptKey) -> Result<Option<AttemptRecord>, StoreError> {
@@ -750,7 +1041,7 @@ impl EventStore for SqliteStore {
 
     fn subscribe(&self, key: &AttemptKey) -> LiveStream {
         let receiver = {
-            let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
+            let mut channels = self.channels.lock().unwrap_or_else(PoisonError::into_inner);
             if channels.len() > 1024 {
                 channels.retain(|_, sender| sender.receiver_count() > 0);
             }
@@ -773,8 +1064,10 @@ impl EventStore for SqliteStore {
     ) -> Result<Vec<Attempt>, StoreError> {
         let before = expiring_before.map(millis);
         self.run(Access::Read, move |c| {
-            let mut statement = c.prepare_cached(&format!(
-                "SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE vendor = ?1 AND state = ?2
+            let mut statement = c.prepare_cached(concat!(
+                "SELECT ",
+                attempt_columns!(),
+                " FROM attempts WHERE vendor = ?1 AND state = ?2
                  AND (?3 IS NULL OR (expire_ms IS NOT NULL AND expire_ms < ?3)) ORDER BY id"
             ))?;
             let rows =
@@ -935,6 +1228,223 @@ impl EventStore for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::attempts::state::Refusal;
+    use crate::store::conformance::{note, started, success};
+
+    /// Holds the writer thread until the returned sender is used (or dropped), so the
+    /// appends queued meanwhile form one group. Returns once the writer is held.
+    async fn hold_writer(store: &Arc<SqliteStore>) -> std::sync::mpsc::Sender<()> {
+        let (entered, held) = oneshot::channel();
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let store = store.clone();
+        tokio::spawn(async move {
+            store
+                .run(Access::Examine, move |_| {
+                    let _ = entered.send(());
+                    let _ = wait.recv();
+                    Ok(())
+                })
+                .await
+        });
+        held.await.unwrap();
+        release
+    }
+
+    /// Waits until `count` writes wait in the writer's queue.
+    async fn queued(store: &SqliteStore, count: usize) {
+        while WRITE_QUEUE - store.writer.queue.capacity() < count {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// Queues the appends one after the other (so in this order) while the writer is
+    /// held, then lets the writer take them all; their outcomes, in order.
+    async fn one_group(
+        store: &Arc<SqliteStore>,
+        appends: Vec<(AttemptKey, NewEvent)>,
+    ) -> Vec<Result<Appended, StoreError>> {
+        let release = hold_writer(store).await;
+        let mut waiting = Vec::new();
+        for (n, (key, event)) in appends.into_iter().enumerate() {
+            let appending = store.clone();
+            waiting.push(tokio::spawn(async move { appending.append(&key, event).await }));
+            queued(store, n + 1).await;
+        }
+        release.send(()).unwrap();
+        let mut outcomes = Vec::new();
+        for waiter in waiting {
+            outcomes.push(waiter.await.unwrap());
+        }
+        outcomes
+    }
+
+    #[tokio::test]
+    async fn concurrent_appends_are_committed_in_groups_with_gap_free_sequences() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        let keys: Vec<_> = (0..20).map(|n| AttemptKey::new(Vendor::Ableid, format!("g{n}"))).collect();
+        // Ten rounds over the twenty attempts: each attempt's start, then nine notes, all
+        // waiting at once.
+        let appends = (0..10)
+            .flat_map(|round| {
+                keys.iter().map(move |key| {
+                    let id = format!("{}-{round}", key.id);
+                    (key.clone(), if round == 0 { started(&id) } else { note(&id) })
+                })
+            })
+            .collect::<Vec<_>>();
+        let before = store.commits();
+        let outcomes = one_group(&store, appends).await;
+        assert_eq!(outcomes.len(), 200);
+        assert!(outcomes.iter().all(|o| matches!(o, Ok(Appended::Stored(_)))), "{outcomes:?}");
+        let commits = store.commits() - before;
+        assert!(commits < 200, "{commits} commits for 200 appends");
+        assert_eq!(commits, 1, "everything queued while the writer was busy is one group");
+        for key in &keys {
+            let events = store.events(key, 0, 100).await.unwrap();
+            let seen = events.iter().map(|e| (e.sequence, e.event_id.clone())).collect::<Vec<_>>();
+            let expected =
+                (0..10).map(|round| (round + 1, format!("{}-{round}", key.id))).collect::<Vec<_>>();
+            assert_eq!(seen, expected);
+            assert_eq!(store.attempt(key).await.unwrap().unwrap().attempt.last_sequence, 10);
+        }
+    }
+
+    #[tokio::test]
+    async fn appends_racing_freely_keep_gap_free_sequences() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        let keys: Vec<_> = (0..20).map(|n| AttemptKey::new(Vendor::Ableid, format!("r{n}"))).collect();
+        for key in &keys {
+            store.append(key, started(&format!("{}-0", key.id))).await.unwrap();
+        }
+        let tasks = (1..=10)
+            .flat_map(|round| keys.iter().map(move |key| (key.clone(), format!("{}-{round}", key.id))))
+            .map(|(key, id)| {
+                let store = store.clone();
+                tokio::spawn(async move { store.append(&key, note(&id)).await })
+            })
+            .collect::<Vec<_>>();
+        for task in tasks {
+            assert!(matches!(task.await.unwrap(), Ok(Appended::Stored(_))));
+        }
+        // Nothing holds the writer here: how the appends group is up to the scheduler.
+        for key in &keys {
+            let sequences =
+                store.events(key, 0, 100).await.unwrap().iter().map(|e| e.sequence).collect::<Vec<_>>();
+            assert_eq!(sequences, (1..=11).collect::<Vec<_>>());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refused_or_duplicate_append_leaves_the_rest_of_its_group_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        let (a, b) = (AttemptKey::new(Vendor::Ableid, "a"), AttemptKey::new(Vendor::Ableid, "b"));
+        let unknown = AttemptKey::new(Vendor::Ableid, "unknown");
+        let mut live = store.subscribe(&a);
+        let before = store.commits();
+        let outcomes = one_group(
+            &store,
+            vec![
+                (a.clone(), started("a-1")),
+                (unknown.clone(), success("u-1")),
+                (a.clone(), started("a-1")),
+                (a.clone(), note("a-2")),
+                (b.clone(), started("b-1")),
+            ],
+        )
+        .await;
+        assert_eq!(store.commits() - before, 1);
+        let outcomes = outcomes.into_iter().map(Result::unwrap).collect::<Vec<_>>();
+        assert!(matches!(&outcomes[0], Appended::Stored(e) if e.sequence == 1));
+        assert_eq!(outcomes[1], Appended::Refused(Refusal::UnknownAttempt));
+        // The duplicate of an append earlier in the same group: it saw it.
+        assert!(matches!(&outcomes[2], Appended::Duplicate(e) if e.event_id == "a-1" && e.sequence == 1));
+        assert!(matches!(&outcomes[3], Appended::Stored(e) if e.sequence == 2));
+        assert!(matches!(&outcomes[4], Appended::Stored(e) if e.sequence == 1));
+        let stored = store.events(&a, 0, 10).await.unwrap();
+        assert_eq!(stored.iter().map(|e| e.event_id.as_str()).collect::<Vec<_>>(), ["a-1", "a-2"]);
+        assert_eq!(store.events(&b, 0, 10).await.unwrap().len(), 1);
+        assert!(store.attempt(&unknown).await.unwrap().is_none());
+        // Published after the commit, in order.
+        for sequence in [1, 2] {
+            match live.next().await.unwrap() {
+                Live::Event(event) => assert_eq!(event.sequence, sequence),
+                Live::Changed => panic!("lagged"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_commit_fails_every_append_of_its_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path()).unwrap());
+        let (a, b) = (AttemptKey::new(Vendor::Ableid, "a"), AttemptKey::new(Vendor::Ableid, "b"));
+        store.append(&a, started("a-1")).await.unwrap();
+        // A foreign key checked at the commit, which the event `poison` breaks: every
+        // statement of its group succeeds and the COMMIT itself fails.
+        store
+            .run(Access::Write(0), |c| {
+                c.execute_batch(
+                    "CREATE TEMP TABLE parent (id INTEGER PRIMARY KEY);
+                     CREATE TEMP TABLE child (parent INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);
+                     CREATE TEMP TRIGGER poison AFTER INSERT ON events WHEN NEW.event_id = 'poison'
+                     BEGIN INSERT INTO child VALUES (42); END;",
+                )?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let mut live = store.subscribe(&a);
+        let outcomes = one_group(
+            &store,
+            vec![
+                (a.clone(), note("a-2")),
+                (b.clone(), started("b-1")),
+                (a.clone(), note("poison")),
+                (a.clone(), note("a-3")),
+            ],
+        )
+        .await;
+        for outcome in &outcomes {
+            let err = outcome.as_ref().unwrap_err().to_string();
+            assert!(err.contains("FOREIGN KEY"), "{err}");
+        }
+        assert_eq!(store.events(&a, 0, 10).await.unwrap().len(), 1);
+        assert!(store.events(&b, 0, 10).await.unwrap().is_empty());
+        assert_eq!(store.attempt(&a).await.unwrap().unwrap().attempt.last_sequence, 1);
+        assert!(futures_util::FutureExt::now_or_never(live.next()).is_none(), "nothing was published");
+        // One bad group is no fault of the store's: the same appends, retried, are stored.
+        store.check().await.unwrap();
+        let retried = store.append(&a, note("a-2")).await.unwrap();
+        assert!(matches!(retried, Appended::Stored(e) if e.sequence == 2));
+    }
+
+    #[tokio::test]
+    async fn a_group_that_does_not_fit_under_the_cap_fails_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = OpenOptions { max_size_mb: Some(1), ..OpenOptions::default() };
+        let store = Arc::new(SqliteStore::open_with(dir.path(), &options).unwrap());
+        let (a, b) = (AttemptKey::new(Vendor::Ableid, "a"), AttemptKey::new(Vendor::Ableid, "b"));
+        store.append(&a, started("a-1")).await.unwrap();
+        let outcomes = one_group(
+            &store,
+            vec![
+                (b.clone(), started("b-1")),
+                (a.clone(), fault_tests::big("a-2", 2 * 1024 * 1024)),
+                (a.clone(), note("a-3")),
+            ],
+        )
+        .await;
+        for outcome in &outcomes {
+            let err = outcome.as_ref().unwrap_err().to_string();
+            assert!(err.contains("full"), "{err}");
+        }
+        assert!(store.check().await.unwrap_err().to_string().contains("cannot write"));
+        assert_eq!(store.events(&a, 0, 10).await.unwrap().len(), 1);
+        assert!(store.attempt(&b).await.unwrap().is_none());
+    }
 
     #[tokio::test]
     async fn passes_the_conformance_kit() {

@@ -12,7 +12,7 @@ fn key() -> AttemptKey {
 }
 
 /// An event carrying `bytes` of vendor JSON, as a photo hook does.
-fn big(event_id: &str, bytes: usize) -> NewEvent {
+pub(super) fn big(event_id: &str, bytes: usize) -> NewEvent {
     let pad = prost_types::Value { kind: Some(prost_types::value::Kind::StringValue("p".repeat(bytes))) };
     NewEvent { raw: Some(prost_types::Struct { fields: [("pad".to_owned(), pad)].into() }), ..note(event_id) }
 }
@@ -179,7 +179,8 @@ async fn sqlite_reporting_corruption_fails_the_store() {
 async fn a_full_store_is_unwritable_until_there_is_room_and_keeps_what_it_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
     let store =
-        SqliteStore::open_with(dir.path(), &OpenOptions { max_size_mb: Some(1), init: false }).unwrap();
+        SqliteStore::open_with(dir.path(), &OpenOptions { max_size_mb: Some(1), ..OpenOptions::default() })
+            .unwrap();
     store.append(&key(), started("e0")).await.unwrap();
     let mut acknowledged = 1;
     let refused = loop {
@@ -213,7 +214,7 @@ async fn a_full_store_is_unwritable_until_there_is_room_and_keeps_what_it_acknow
 #[tokio::test]
 async fn a_full_store_stays_full_across_a_restart_and_a_bigger_cap_cures_it() {
     let dir = tempfile::tempdir().unwrap();
-    let capped = OpenOptions { max_size_mb: Some(1), init: false };
+    let capped = OpenOptions { max_size_mb: Some(1), ..OpenOptions::default() };
     let acknowledged = {
         let store = SqliteStore::open_with(dir.path(), &capped).unwrap();
         store.append(&key(), started("e0")).await.unwrap();
@@ -228,7 +229,8 @@ async fn a_full_store_stays_full_across_a_restart_and_a_bigger_cap_cures_it() {
     assert!(store.append(&key(), big("more", 20_000)).await.is_err());
     drop(store);
     let store =
-        SqliteStore::open_with(dir.path(), &OpenOptions { max_size_mb: Some(2), init: false }).unwrap();
+        SqliteStore::open_with(dir.path(), &OpenOptions { max_size_mb: Some(2), ..OpenOptions::default() })
+            .unwrap();
     store.append(&key(), big("more", 20_000)).await.unwrap();
     assert_eq!(store.events(&key(), 0, 1000).await.unwrap().len(), acknowledged + 1);
 }
