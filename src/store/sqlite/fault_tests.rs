@@ -139,6 +139,34 @@ async fn damage_found_at_open_refuses_to_start() {
 }
 
 #[tokio::test]
+async fn a_large_database_is_checked_before_its_first_write() {
+    let dir = tempfile::tempdir().unwrap();
+    filled(&dir, 40).await;
+    garble_middle_page(&database(&dir));
+    // As for a database over the inline limit: the open returns, the check runs on the
+    // writer thread, and the first write waits for it and is refused.
+    let options = OpenOptions { check_inline_max_bytes: 0, ..OpenOptions::default() };
+    let store = SqliteStore::open_with(dir.path(), &options).unwrap();
+    let err = store.append(&AttemptKey::new(Vendor::Ableid, "a1"), note("after")).await.unwrap_err();
+    assert!(err.to_string().contains("is damaged"), "{err}");
+    expect_failed(&store, "is damaged").await;
+}
+
+#[tokio::test]
+async fn a_sound_large_database_is_written_after_its_check() {
+    let dir = tempfile::tempdir().unwrap();
+    filled(&dir, 40).await;
+    let options = OpenOptions { check_inline_max_bytes: 0, ..OpenOptions::default() };
+    let store = SqliteStore::open_with(dir.path(), &options).unwrap();
+    assert!(store.events(&AttemptKey::new(Vendor::Ableid, "a1"), 0, 10).await.unwrap().len() == 2);
+    assert!(matches!(
+        store.append(&AttemptKey::new(Vendor::Ableid, "a1"), note("after")).await.unwrap(),
+        Appended::Stored(_)
+    ));
+    store.check().await.unwrap();
+}
+
+#[tokio::test]
 async fn damage_found_while_running_fails_the_store() {
     let dir = tempfile::tempdir().unwrap();
     filled(&dir, 40).await;

@@ -335,6 +335,15 @@ impl Guard {
         }
     }
 
+    /// Records the open-time `quick_check` of a large database (run before the first
+    /// write): what it `found` wrong, if anything.
+    pub(super) fn opened_check_done(&self, took: Duration, found: Option<String>) {
+        match found {
+            None => tracing::debug!(took_ms = took.as_millis() as u64, "event log quick_check at open done"),
+            Some(found) => self.fail_damaged(&format!("PRAGMA quick_check at open found: {found}")),
+        }
+    }
+
     /// Makes the periodic `quick_check` due now.
     #[cfg(test)]
     pub(super) fn make_quick_check_due(&self) {
