@@ -10,12 +10,6 @@ use idv_gateway::config::{Config, ConfigError};
 use idv_gateway::server::{self, Listeners};
 use idv_gateway::telemetry::traces;
 
-/// mimalloc instead of glibc's allocator: a unary call makes many small, short-lived
-/// allocations across worker threads (h2 frames, headers, JSON), and glibc's `malloc`/`free`
-/// were 13 % of the gateway's CPU under load (`scripts/bench --profile`; BENCHMARKS.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Debug, Parser)]
 #[command(version, about = "A gRPC gateway to identity-verification (KYC) vendors")]
 struct Cli {
