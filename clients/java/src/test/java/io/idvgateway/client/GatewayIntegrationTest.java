@@ -178,6 +178,38 @@ class GatewayIntegrationTest {
     assertTrue(status == 200 || status == 303, "POST " + url + ": HTTP " + status);
   }
 
+  /**
+   * Takes what a watch's runner thread put in {@code events} (events, then its end or its
+   * error) until an event of {@code kind}, within 30 s; every event taken goes to {@code
+   * received}.
+   */
+  private static AttemptEvent nextOfKind(
+      BlockingQueue<Object> events, AttemptEvent.KindCase kind, List<AttemptEvent> received) {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      Object item;
+      try {
+        item = events.poll(Math.max(0, until - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        throw new AssertionError(e);
+      }
+      if (item == null) {
+        fail("no " + kind + " event within 30s; got " + received.size() + " events");
+      }
+      if (item instanceof StatusRuntimeException e) {
+        throw callFailed("AttemptService.WatchAttempt", e);
+      }
+      if (!(item instanceof AttemptEvent ev)) {
+        fail("watch ended before a " + kind + " event: " + item);
+        return null;
+      }
+      received.add(ev);
+      if (ev.getKindCase() == kind) {
+        return ev;
+      }
+    }
+  }
+
   private static StartResidentCheckResponse startResident() {
     StartResidentCheckResponse r =
         call(
@@ -427,31 +459,7 @@ class GatewayIntegrationTest {
       runner.start();
 
       java.util.function.Function<AttemptEvent.KindCase, AttemptEvent> waitFor =
-          kind -> {
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (true) {
-              Object item;
-              try {
-                item = events.poll(Math.max(0, until - System.nanoTime()), TimeUnit.NANOSECONDS);
-              } catch (InterruptedException e) {
-                throw new AssertionError(e);
-              }
-              if (item == null) {
-                fail("no " + kind + " event within 30s; got " + received.size() + " events");
-              }
-              if (item instanceof StatusRuntimeException e) {
-                throw callFailed("AttemptService.WatchAttempt", e);
-              }
-              if (!(item instanceof AttemptEvent ev)) {
-                fail("watch ended before a " + kind + " event: " + item);
-                return null;
-              }
-              received.add(ev);
-              if (ev.getKindCase() == kind) {
-                return ev;
-              }
-            }
-          };
+          kind -> nextOfKind(events, kind, received);
       Supplier<AttemptWatch.Reconnect> waitReconnect =
           () -> {
             try {
@@ -546,27 +554,9 @@ class GatewayIntegrationTest {
                 }
               });
       runner.start();
+      List<AttemptEvent> received = new ArrayList<>();
       java.util.function.Function<AttemptEvent.KindCase, AttemptEvent> waitFor =
-          kind -> {
-            while (true) {
-              Object item;
-              try {
-                item = events.poll(30, TimeUnit.SECONDS);
-              } catch (InterruptedException e) {
-                throw new AssertionError(e);
-              }
-              if (item instanceof StatusRuntimeException e) {
-                throw callFailed("AttemptService.WatchAttempt", e);
-              }
-              if (!(item instanceof AttemptEvent ev)) {
-                fail("no " + kind + " event: " + item);
-                return null;
-              }
-              if (ev.getKindCase() == kind) {
-                return ev;
-              }
-            }
-          };
+          kind -> nextOfKind(events, kind, received);
       waitFor.apply(AttemptEvent.KindCase.STARTED);
       post(trimSlash(started.getFullUrl()) + "/approve");
       waitFor.apply(AttemptEvent.KindCase.COMPLETED);
