@@ -54,7 +54,7 @@ type stringList []string
 func (l *stringList) String() string     { return strings.Join(*l, ",") }
 func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
-var scenarios = []string{"unary", "fanout", "flood", "idle", "scaling"}
+var scenarios = []string{"unary", "fanout", "flood", "replicas", "idle", "scaling"}
 
 func parseOptions() (options, error) {
 	var o options
@@ -299,6 +299,16 @@ func (b *bench) oneRun(ctx context.Context, r *results) error {
 			return err
 		}
 	}
+	if o.enabled("flood") && b.pg != nil {
+		if err := b.sqliteFlood(ctx, r); err != nil {
+			return err
+		}
+	}
+	if o.enabled("replicas") {
+		if err := b.replicas(ctx, r); err != nil {
+			return err
+		}
+	}
 	if o.enabled("idle") {
 		for _, kind := range []string{"health", "watch"} {
 			if err := b.idle(ctx, r, kind, o.idleLevels); err != nil {
@@ -371,6 +381,9 @@ func (b *bench) rows() []row {
 		{"durable hooks/s, " + fmt.Sprint(o.floodSenders) + " senders", "flood.hooks_per_s", "serial write+fsync/s, same disk", "flood.fsync_per_s", "≥ 8000/s"},
 		{"hook p99, " + fmt.Sprint(o.floodSenders) + " senders", "flood.p99", "trivial POST to the stub p99", "flood.trivial_p99", "≤ 15 ms"},
 		{"  gateway CPU per hook", "flood.cpu_per_hook", "", "", ""},
+		{"durable hooks/s, PostgreSQL", "flood.pg.hooks_per_s", "SQLite store, same run", "flood.sqlite.hooks_per_s", ""},
+		{"hook on replica A → watcher on B, p50", "replicas.cross.p50", "watcher on A, same rounds", "replicas.same.p50", ""},
+		{"hook on replica A → watcher on B, p99", "replicas.cross.p99", "watcher on A, same rounds", "replicas.same.p99", ""},
 		{"start-up to SERVING, " + pow10(big) + " events", scale(big, "startup"), "at " + pow10(small) + " events", scale(small, "startup"), "≤ 20 ms"},
 		{"start-up to SERVING, new data dir", "startup.empty", "", "", ""},
 		{"StartResidentCheck p50, " + pow10(big) + " events", scale(big, "start.p50"), "at " + pow10(small) + " events", scale(small, "start.p50"), "flat (ratio 1)"},
