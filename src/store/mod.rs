@@ -12,6 +12,7 @@
 
 pub mod conformance;
 pub mod postgres;
+mod rows;
 pub mod sqlite;
 
 use std::sync::{Arc, OnceLock};

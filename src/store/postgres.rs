@@ -50,7 +50,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use futures_util::StreamExt;
@@ -66,9 +66,10 @@ use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
+use super::rows::{AttemptColumns, decode_event, millis, timestamp, timestamp_millis};
 use super::{Appended, EventStore, Live, LiveEvent, LiveStream, Record, StoreError, StoredMedia};
 use crate::attempts::state::{AttemptRecord, project};
-use crate::attempts::{AttemptKey, NewEvent, RecordKey, is_terminal, vendor_from_name, vendor_name};
+use crate::attempts::{AttemptKey, NewEvent, RecordKey, vendor_name};
 use crate::proto::attempts::{Attempt, AttemptEvent, AttemptState, Vendor, attempt_event::Kind};
 
 /// The notification channel.
@@ -589,42 +590,27 @@ async fn follow(
     }
 }
 
-fn millis(time: SystemTime) -> i64 {
-    time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
-}
-
-fn timestamp(ms: i64) -> prost_types::Timestamp {
-    prost_types::Timestamp { seconds: ms.div_euclid(1000), nanos: (ms.rem_euclid(1000) * 1_000_000) as i32 }
-}
-
-fn timestamp_millis(t: &prost_types::Timestamp) -> i64 {
-    t.seconds * 1000 + i64::from(t.nanos) / 1_000_000
-}
-
 const ATTEMPT_COLUMNS: &str = "id, vendor, vendor_id, state, transaction_id, url, create_ms, update_ms, expire_ms, \
      last_sequence, result_code, result_type, result_message, owner";
 
 /// An attempts row: its id and the attempt.
 fn attempt_row(row: &Row) -> Result<(i64, AttemptRecord), tokio_postgres::Error> {
-    let vendor: String = row.try_get(1)?;
-    let expire_ms: Option<i64> = row.try_get(8)?;
-    let mut attempt = Attempt {
-        vendor: vendor_from_name(&vendor) as i32,
+    let columns = AttemptColumns {
+        vendor: row.try_get(1)?,
         attempt_id: row.try_get(2)?,
         state: row.try_get(3)?,
-        terminal: false,
         transaction_id: row.try_get(4)?,
         url: row.try_get(5)?,
-        create_time: Some(timestamp(row.try_get(6)?)),
-        update_time: Some(timestamp(row.try_get(7)?)),
-        expire_time: expire_ms.map(timestamp),
+        create_ms: row.try_get(6)?,
+        update_ms: row.try_get(7)?,
+        expire_ms: row.try_get(8)?,
         last_sequence: row.try_get(9)?,
         result_code: row.try_get(10)?,
         result_type: row.try_get(11)?,
         result_message: row.try_get(12)?,
+        owner: row.try_get(13)?,
     };
-    attempt.terminal = is_terminal(attempt.state());
-    Ok((row.try_get(0)?, AttemptRecord { attempt, owner: row.try_get(13)? }))
+    Ok((row.try_get(0)?, columns.into_record()))
 }
 
 const EVENT_COLUMNS: &str = "e.sequence, e.event_id, e.body, a.vendor, a.vendor_id";
@@ -632,21 +618,8 @@ const EVENT_COLUMNS: &str = "e.sequence, e.event_id, e.body, a.vendor, a.vendor_
 /// Decodes a stored event; one that no longer decodes (written by a future version, or
 /// damaged) becomes a placeholder with its id and sequence, as in SQLite.
 fn event_row(row: &Row) -> Result<AttemptEvent, tokio_postgres::Error> {
-    let sequence: i64 = row.try_get(0)?;
-    let event_id: String = row.try_get(1)?;
     let body: &[u8] = row.try_get(2)?;
-    let vendor: String = row.try_get(3)?;
-    let attempt_id: String = row.try_get(4)?;
-    Ok(AttemptEvent::decode(body).unwrap_or_else(|e| {
-        tracing::error!(error = %e, sequence, %event_id, vendor, "a stored event cannot be decoded; sending a placeholder");
-        AttemptEvent {
-            event_id,
-            sequence,
-            vendor: vendor_from_name(&vendor) as i32,
-            attempt_id,
-            ..AttemptEvent::default()
-        }
-    }))
+    Ok(decode_event(body, row.try_get(0)?, row.try_get(1)?, row.try_get(3)?, row.try_get(4)?))
 }
 
 async fn stored_event(

@@ -39,7 +39,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::StreamExt;
 use prost::Message;
@@ -50,9 +50,10 @@ use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
 use self::guard::{DbError, Fault, Guard, classify};
 use self::marker::Marker;
+use super::rows::{AttemptColumns, decode_event, millis, timestamp, timestamp_millis};
 use super::{Appended, EventStore, Live, LiveEvent, LiveStream, Record, StoreError, StoredMedia};
 use crate::attempts::state::{AttemptRecord, project};
-use crate::attempts::{AttemptKey, NewEvent, RecordKey, is_terminal, vendor_from_name, vendor_name};
+use crate::attempts::{AttemptKey, NewEvent, RecordKey, vendor_name};
 use crate::config::StoreConfig;
 use crate::proto::attempts::{Attempt, AttemptEvent, AttemptState, Vendor};
 
@@ -494,16 +495,7 @@ impl SqliteStore {
         tokio::task::spawn_blocking(move || {
             let connection = checker.lock().unwrap_or_else(PoisonError::into_inner);
             let started = Instant::now();
-            let found = match quick_check(&connection) {
-                Ok(problems) if problems.is_empty() => None,
-                Ok(problems) => Some(problems.join("; ")),
-                Err(e) if classify(&e) == Some(Fault::Damaged) => Some(e.to_string()),
-                // Interrupted at shutdown, or busy: nothing learned.
-                Err(e) => {
-                    tracing::debug!(error = %e, "event log quick_check did not finish");
-                    None
-                }
-            };
+            let found = damage_found(&connection);
             guard.quick_check_done(started.elapsed(), found);
         });
     }
@@ -536,24 +528,30 @@ fn read_loop(mut connection: Connection, jobs: &Mutex<mpsc::Receiver<Work>>) {
     }
 }
 
-/// The writer thread: runs writes in queue order, appends in groups, until the queue
-/// closes.
 /// The open-time `quick_check` of a large database, on the writer's connection before its
-/// first write: damage fails the store (writes and health then say so).
+/// first write: damage fails the store (writes and health then say so), as the periodic
+/// check's does.
 fn check_before_writing(connection: &Connection, guard: &Guard) {
     let started = Instant::now();
-    let found = match quick_check(connection) {
+    guard.quick_check_done(started.elapsed(), damage_found(connection));
+}
+
+/// What a `quick_check` found wrong, if anything. A check that did not finish (interrupted
+/// at shutdown, or busy) learned nothing.
+fn damage_found(connection: &Connection) -> Option<String> {
+    match quick_check(connection) {
         Ok(problems) if problems.is_empty() => None,
         Ok(problems) => Some(problems.join("; ")),
         Err(e) if classify(&e) == Some(Fault::Damaged) => Some(e.to_string()),
         Err(e) => {
-            tracing::warn!(error = %e, "event log quick_check at open did not finish");
+            tracing::debug!(error = %e, "event log quick_check did not finish");
             None
         }
-    };
-    guard.opened_check_done(started.elapsed(), found);
+    }
 }
 
+/// The writer thread: runs writes in queue order, appends in groups, until the queue
+/// closes.
 fn write_loop(
     mut connection: Connection,
     mut jobs: mpsc::Receiver<WriteJob>,
@@ -838,18 +836,6 @@ fn migrate(connection: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn millis(time: SystemTime) -> i64 {
-    time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
-}
-
-fn timestamp(ms: i64) -> prost_types::Timestamp {
-    prost_types::Timestamp { seconds: ms.div_euclid(1000), nanos: (ms.rem_euclid(1000) * 1_000_000) as i32 }
-}
-
-fn timestamp_millis(t: &prost_types::Timestamp) -> i64 {
-    t.seconds * 1000 + i64::from(t.nanos) / 1_000_000
-}
-
 /// The columns [`attempt_row`] reads (a macro, so statements can be `concat!`ed constants).
 macro_rules! attempt_columns {
     () => {
@@ -860,25 +846,22 @@ macro_rules! attempt_columns {
 
 /// An attempts row: its id and the attempt.
 fn attempt_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, AttemptRecord)> {
-    let vendor: String = row.get(1)?;
-    let expire_ms: Option<i64> = row.get(8)?;
-    let mut attempt = Attempt {
-        vendor: vendor_from_name(&vendor) as i32,
+    let columns = AttemptColumns {
+        vendor: row.get(1)?,
         attempt_id: row.get(2)?,
         state: row.get(3)?,
-        terminal: false,
         transaction_id: row.get(4)?,
         url: row.get(5)?,
-        create_time: Some(timestamp(row.get(6)?)),
-        update_time: Some(timestamp(row.get(7)?)),
-        expire_time: expire_ms.map(timestamp),
+        create_ms: row.get(6)?,
+        update_ms: row.get(7)?,
+        expire_ms: row.get(8)?,
         last_sequence: row.get(9)?,
         result_code: row.get(10)?,
         result_type: row.get(11)?,
         result_message: row.get(12)?,
+        owner: row.get(13)?,
     };
-    attempt.terminal = is_terminal(attempt.state());
-    Ok((row.get(0)?, AttemptRecord { attempt, owner: row.get(13)? }))
+    Ok((row.get(0)?, columns.into_record()))
 }
 
 fn find_attempt(tx: &Connection, key: &AttemptKey) -> rusqlite::Result<Option<(i64, AttemptRecord)>> {
@@ -904,21 +887,8 @@ fn stored_event(tx: &Connection, event_id: &str) -> rusqlite::Result<Option<Atte
 /// damaged) becomes a placeholder with its id and sequence, so one bad row cannot make a
 /// whole attempt unreadable.
 fn event_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AttemptEvent> {
-    let sequence: i64 = row.get(0)?;
-    let event_id: String = row.get(1)?;
     let body: Vec<u8> = row.get(2)?;
-    let vendor: String = row.get(3)?;
-    let attempt_id: String = row.get(4)?;
-    Ok(AttemptEvent::decode(body.as_slice()).unwrap_or_else(|e| {
-        tracing::error!(error = %e, sequence, %event_id, vendor, "a stored event cannot be decoded; sending a placeholder");
-        AttemptEvent {
-            event_id,
-            sequence,
-            vendor: vendor_from_name(&vendor) as i32,
-            attempt_id,
-            ..AttemptEvent::default()
-        }
-    }))
+    Ok(decode_event(&body, row.get(0)?, row.get(1)?, row.get(3)?, row.get(4)?))
 }
 
 /// The append transaction: dedupe, consume a needed record, project, write.

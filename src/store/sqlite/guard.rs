@@ -322,7 +322,8 @@ impl Guard {
         true
     }
 
-    /// Records the periodic `quick_check`'s outcome: what it `found` wrong, if anything.
+    /// Records a `quick_check`'s outcome (the periodic one's, or the open-time one of a
+    /// large database): what it `found` wrong, if anything; the next is due in 10 minutes.
     pub(super) fn quick_check_done(&self, took: Duration, found: Option<String>) {
         {
             let mut condition = self.lock();
@@ -332,15 +333,6 @@ impl Guard {
         match found {
             None => tracing::debug!(took_ms = took.as_millis() as u64, "event log quick_check done"),
             Some(found) => self.fail_damaged(&format!("PRAGMA quick_check found: {found}")),
-        }
-    }
-
-    /// Records the open-time `quick_check` of a large database (run before the first
-    /// write): what it `found` wrong, if anything.
-    pub(super) fn opened_check_done(&self, took: Duration, found: Option<String>) {
-        match found {
-            None => tracing::debug!(took_ms = took.as_millis() as u64, "event log quick_check at open done"),
-            Some(found) => self.fail_damaged(&format!("PRAGMA quick_check at open found: {found}")),
         }
     }
 
