@@ -47,8 +47,7 @@ func (b *bench) replicas(ctx context.Context, r *results) error {
 		}
 		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		started := make(chan error, 2)
-		completed := make(chan time.Time, 2)
-		var arrivedOnA, arrivedOnB chan time.Time = make(chan time.Time, 1), make(chan time.Time, 1)
+		arrivedOnA, arrivedOnB := make(chan time.Time, 1), make(chan time.Time, 1)
 		for _, w := range []struct {
 			client  attemptsv1.AttemptServiceClient
 			arrived chan time.Time
@@ -73,7 +72,6 @@ func (b *bench) replicas(ctx context.Context, r *results) error {
 						started <- nil
 					case *attemptsv1.AttemptEvent_Completed:
 						w.arrived <- time.Now()
-						completed <- time.Now()
 						return
 					}
 				}
@@ -90,9 +88,13 @@ func (b *bench) replicas(ctx context.Context, r *results) error {
 			cancel()
 			return err
 		}
-		for range 2 {
+		for _, w := range []struct {
+			arrived chan time.Time
+			into    *[]time.Duration
+		}{{arrivedOnA, &same}, {arrivedOnB, &cross}} {
 			select {
-			case <-completed:
+			case t := <-w.arrived:
+				*w.into = append(*w.into, t.Sub(sent))
 			case err := <-started:
 				cancel()
 				return fmt.Errorf("replicas: watch ended: %w", err)
@@ -101,8 +103,6 @@ func (b *bench) replicas(ctx context.Context, r *results) error {
 				return errors.New("replicas: the completed event did not reach both watchers within 30 s")
 			}
 		}
-		same = append(same, (<-arrivedOnA).Sub(sent))
-		cross = append(cross, (<-arrivedOnB).Sub(sent))
 		cancel()
 	}
 	r.add("replicas.cross.p50", "ms", ms(percentile(cross, 50)))
