@@ -20,7 +20,7 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::attempts::state::{AttemptRecord, Refusal};
 use crate::attempts::{AttemptKey, NewEvent, RecordKey};
@@ -104,8 +104,7 @@ pub type LiveStream = BoxStream<'static, Live>;
 pub async fn open(config: &StoreConfig) -> Result<Arc<dyn EventStore>, StoreError> {
     match &config.url {
         Some(url) => {
-            let connection = postgres::Connection::parse(url.expose_secret())
-                .map_err(|e| StoreError(format!("store.url: {e}")))?;
+            let connection = postgres_connection(url)?;
             let store = postgres::PostgresStore::open(connection, config.pool_size)
                 .await
                 .map_err(|e| StoreError(format!("PostgreSQL (store.url / IDV_DATABASE_URL): {}", e.0)))?;
@@ -118,14 +117,18 @@ pub async fn open(config: &StoreConfig) -> Result<Arc<dyn EventStore>, StoreErro
     }
 }
 
+/// `store.url`, parsed; an error names the setting, never the URL (it may hold a password).
+fn postgres_connection(url: &SecretString) -> Result<postgres::Connection, StoreError> {
+    postgres::Connection::parse(url.expose_secret()).map_err(|e| StoreError(format!("store.url: {e}")))
+}
+
 /// Brings the configured store's schema up to date and says what was done
 /// (`idv-gateway migrate`). Opening a store migrates it too; this does it alone, before a
 /// deployment.
 pub async fn migrate(config: &StoreConfig) -> Result<String, StoreError> {
     match &config.url {
         Some(url) => {
-            let connection = postgres::Connection::parse(url.expose_secret())
-                .map_err(|e| StoreError(format!("store.url: {e}")))?;
+            let connection = postgres_connection(url)?;
             let applied = postgres::migrate(&connection).await?;
             Ok(format!("PostgreSQL: applied {applied} migration(s); the schema is up to date"))
         }
